@@ -1,0 +1,243 @@
+"""The SAM graph: nodes (primitive instances), typed edges, fan-out.
+
+An output port may feed any number of edges (fan-out); an input port takes
+exactly one edge. ``broadcast`` nodes from reference DOT files are kept as
+nodes (they are legal, zero-cost fan-out points) and can be folded away with
+:meth:`Graph.fold_broadcasts`.
+
+``Graph.formats`` is the header of the reference's DOT files: tensor name ->
+format string in the reference spelling (``ss01``, ``d0``, ``none``), output
+first, then the inputs in expression order.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from . import primitives as prims
+
+__all__ = ["Node", "Edge", "Graph", "GraphError"]
+
+
+class GraphError(ValueError):
+    """One or more problems with a graph; ``problems`` lists them all."""
+
+    def __init__(self, problems: list[str], source: str = ""):
+        self.problems = list(problems)
+        self.source = source
+        head = f"{source}: " if source else ""
+        if len(problems) == 1:
+            msg = head + problems[0]
+        else:
+            msg = head + f"{len(problems)} problems:\n  " + "\n  ".join(problems)
+        super().__init__(msg)
+
+
+@dataclass
+class Node:
+    id: int
+    type: str
+    attrs: dict = field(default_factory=dict)
+    #: Cosmetic DOT attributes (label, color, shape, ...), kept for round trips.
+    extra: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        bits = [f"{k}={v}" for k, v in self.attrs.items()
+                if v not in (None, False) and k in ("tensor", "index", "mode", "format")]
+        return f"node {self.id} ({self.type}{' ' + ' '.join(bits) if bits else ''})"
+
+    @property
+    def spec(self) -> prims.PrimitiveSpec:
+        return prims.get(self.type, f"node {self.id}")
+
+    def ports(self) -> tuple[dict, dict]:
+        return self.spec.ports(self.attrs)
+
+
+@dataclass
+class Edge:
+    src: int
+    src_port: str
+    dst: int
+    dst_port: str
+    type: str
+    extra: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.src}.{self.src_port} -> {self.dst}.{self.dst_port} ({self.type})"
+
+
+class Graph:
+    def __init__(self, name: str = "sam", formats: dict | None = None):
+        self.name = name
+        self.formats: dict[str, str] = dict(formats or {})
+        self.nodes: dict[int, Node] = {}
+        self.edges: list[Edge] = []
+        #: Free-form metadata (expression, schedule, compiler version...).
+        self.meta: dict = {}
+
+    # -- building ---------------------------------------------------------
+    def add_node(self, type: str, id: int | None = None, extra: dict | None = None,
+                 **attrs) -> int:
+        spec = prims.get(type)
+        if id is None:
+            id = max(self.nodes, default=-1) + 1
+        if id in self.nodes:
+            raise GraphError([f"node id {id} is used twice"])
+        self.nodes[id] = Node(id, type, spec.normalize(attrs, f"node {id} ({type})"),
+                              dict(extra or {}))
+        return id
+
+    def connect(self, src: int, src_port: str, dst: int, dst_port: str,
+                type: str | None = None, extra: dict | None = None) -> Edge:
+        if type is None:
+            outs = self.nodes[src].ports()[1]
+            type = outs.get(src_port, "any")
+            if type == "any" or "|" in type:
+                ins = self.nodes[dst].ports()[0]
+                type = ins.get(dst_port, type)
+        e = Edge(src, src_port, dst, dst_port, type, dict(extra or {}))
+        self.edges.append(e)
+        return e
+
+    # -- queries ----------------------------------------------------------
+    def in_edges(self, node: int) -> list[Edge]:
+        return [e for e in self.edges if e.dst == node]
+
+    def out_edges(self, node: int, port: str | None = None) -> list[Edge]:
+        return [e for e in self.edges
+                if e.src == node and (port is None or e.src_port == port)]
+
+    def input_edge(self, node: int, port: str) -> Edge | None:
+        for e in self.edges:
+            if e.dst == node and e.dst_port == port:
+                return e
+        return None
+
+    def nodes_of_type(self, type: str) -> list[Node]:
+        return [n for n in self.nodes.values() if n.type == type]
+
+    def tensors(self) -> dict[str, str]:
+        """Tensor name -> role ('input' or 'output'), from the nodes."""
+        roles: dict[str, str] = {}
+        for n in self.nodes.values():
+            t = n.attrs.get("tensor")
+            if not t:
+                continue
+            if n.type == "fiberwrite":
+                roles[t] = "output"
+            else:
+                roles.setdefault(t, "input")
+        return roles
+
+    def output_tensor(self) -> str | None:
+        outs = [t for t, r in self.tensors().items() if r == "output"]
+        return outs[0] if outs else None
+
+    def topological_order(self) -> list[int]:
+        """Node ids in an order where every producer precedes its consumers.
+        Raises GraphError naming the nodes on a cycle."""
+        indeg = {n: 0 for n in self.nodes}
+        succ: dict[int, list[int]] = {n: [] for n in self.nodes}
+        for e in self.edges:
+            if e.src in self.nodes and e.dst in self.nodes:
+                indeg[e.dst] += 1
+                succ[e.src].append(e.dst)
+        ready = sorted(n for n, d in indeg.items() if d == 0)
+        order = []
+        while ready:
+            n = ready.pop(0)
+            order.append(n)
+            for m in succ[n]:
+                indeg[m] -= 1
+                if indeg[m] == 0:
+                    ready.append(m)
+        if len(order) != len(self.nodes):
+            cyc = sorted(n for n, d in indeg.items() if d > 0)
+            raise GraphError([f"cycle through nodes {', '.join(map(str, cyc))}"])
+        return order
+
+    # -- checking ---------------------------------------------------------
+    def problems(self) -> list[str]:
+        """Every problem with the graph, each naming its node(s)."""
+        out: list[str] = []
+        ports: dict[int, tuple[dict, dict]] = {}
+        for n in self.nodes.values():
+            try:
+                spec = prims.get(n.type, str(n))
+            except prims.CatalogueError as ex:
+                out.append(str(ex))
+                continue
+            try:
+                n.attrs = spec.normalize(n.attrs, str(n))
+                ports[n.id] = spec.ports(n.attrs)
+            except prims.CatalogueError as ex:
+                out.append(str(ex))
+        fed: dict[tuple[int, str], int] = {}
+        for e in self.edges:
+            for end, port, side in ((e.src, e.src_port, 1), (e.dst, e.dst_port, 0)):
+                if end not in self.nodes:
+                    out.append(f"edge {e} names missing node {end}")
+                    continue
+                if end not in ports:
+                    continue
+                declared = ports[end][side]
+                if port not in declared:
+                    kind = "output" if side else "input"
+                    out.append(
+                        f"{self.nodes[end]}: no {kind} port {port!r} (has "
+                        f"{', '.join(declared) or 'none'}) for edge {e}")
+                elif not prims.type_matches(declared[port], e.type):
+                    out.append(
+                        f"{self.nodes[end]}: port {port!r} takes {declared[port]} "
+                        f"but edge {e} carries {e.type}")
+            key = (e.dst, e.dst_port)
+            fed[key] = fed.get(key, 0) + 1
+        for (dst, port), k in fed.items():
+            if k > 1 and dst in self.nodes:
+                out.append(f"{self.nodes[dst]}: input port {port!r} is driven by {k} edges")
+        for nid, (ins, _) in ports.items():
+            for p in ins:
+                if (nid, p) not in fed:
+                    out.append(f"{self.nodes[nid]}: input port {p!r} is not connected")
+        for nid, (_, outs) in ports.items():
+            n = self.nodes[nid]
+            if n.type == "broadcast":
+                if not self.out_edges(nid):
+                    out.append(f"{n}: broadcast has no consumers")
+        try:
+            self.topological_order()
+        except GraphError as ex:
+            out.extend(ex.problems)
+        if not any(n.spec.sink for n in self.nodes.values() if n.type in prims.CATALOGUE):
+            out.append("graph has no fiberwrite (output) node")
+        return out
+
+    def validate(self, source: str = "") -> "Graph":
+        probs = self.problems()
+        if probs:
+            raise GraphError(probs, source or self.name)
+        return self
+
+    # -- transforms -------------------------------------------------------
+    def copy(self) -> "Graph":
+        return copy.deepcopy(self)
+
+    def fold_broadcasts(self) -> "Graph":
+        """A copy with every broadcast node replaced by direct fan-out edges."""
+        g = self.copy()
+        for b in [n.id for n in g.nodes.values() if n.type == "broadcast"]:
+            src = g.input_edge(b, "in")
+            outs = g.out_edges(b)
+            g.edges = [e for e in g.edges if e.src != b and e.dst != b]
+            if src is not None:
+                for o in outs:
+                    g.edges.append(Edge(src.src, src.src_port, o.dst, o.dst_port,
+                                        src.type if src.type != "any" else o.type,
+                                        dict(o.extra)))
+            del g.nodes[b]
+        return g
+
+    def __repr__(self) -> str:
+        return f"<Graph {self.name}: {len(self.nodes)} nodes, {len(self.edges)} edges>"
