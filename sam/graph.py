@@ -239,5 +239,93 @@ class Graph:
             del g.nodes[b]
         return g
 
+    # -- comparison and summary -----------------------------------------
+    def differences(self, other: "Graph", meta: bool = True) -> list[str]:
+        """How ``other`` differs from this graph, one line per difference
+        (empty when they are equal). Compares formats, node ids, types and
+        parameters (unset parameters and cosmetic extras are ignored), the
+        multiset of edges (order does not matter) and, if ``meta``, the
+        metadata. The name is not compared."""
+        out: list[str] = []
+        if self.formats != other.formats:
+            out.append(f"formats {self.formats} != {other.formats}")
+        for nid in sorted(set(self.nodes) | set(other.nodes)):
+            a, b = self.nodes.get(nid), other.nodes.get(nid)
+            if a is None or b is None:
+                out.append(f"node {nid} only in {'second' if a is None else 'first'} graph")
+                continue
+            if a.type != b.type:
+                out.append(f"node {nid}: type {a.type} != {b.type}")
+                continue
+            pa = {k: v for k, v in a.attrs.items() if v is not None}
+            pb = {k: v for k, v in b.attrs.items() if v is not None}
+            if pa != pb:
+                out.append(f"node {nid}: attrs {pa} != {pb}")
+
+        def key(e: Edge):
+            return (e.src, e.src_port, e.dst, e.dst_port, e.type)
+
+        ea = sorted(map(key, self.edges), key=str)
+        eb = sorted(map(key, other.edges), key=str)
+        if ea != eb:
+            only_a = [k for k in ea if ea.count(k) > eb.count(k)]
+            only_b = [k for k in eb if eb.count(k) > ea.count(k)]
+            for k in dict.fromkeys(only_a):
+                out.append("edge {}.{} -> {}.{} ({}) only in first graph".format(*k))
+            for k in dict.fromkeys(only_b):
+                out.append("edge {}.{} -> {}.{} ({}) only in second graph".format(*k))
+        if meta and self.meta != other.meta:
+            out.append(f"meta {self.meta} != {other.meta}")
+        return out
+
+    def summary(self) -> str:
+        """A few lines for humans: size, tensors with formats, nodes by type."""
+        roles = self.tensors()
+        names = list(self.formats) + [t for t in roles if t not in self.formats]
+        tens = ", ".join(
+            f"{t} ({roles.get(t, 'unused')}{', ' + self.formats[t] if t in self.formats else ''})"
+            for t in names)
+        counts: dict[str, int] = {}
+        for n in self.nodes.values():
+            counts[n.type] = counts.get(n.type, 0) + 1
+        types = ", ".join(f"{t} {k}" for t, k in sorted(counts.items(), key=lambda x: (-x[1], x[0])))
+        return (f"{self.name}: {len(self.nodes)} nodes, {len(self.edges)} edges\n"
+                f"tensors: {tens or 'none'}\n"
+                f"nodes: {types or 'none'}")
+
+    # -- files ------------------------------------------------------------
+    @staticmethod
+    def load(path) -> "Graph":
+        """Read a graph file: ``.json`` through :mod:`sam.jsonio`, anything
+        else (``.gv``, ``.dot``) through :mod:`sam.dot`; a file whose first
+        character is ``{`` is read as JSON whatever its name."""
+        from pathlib import Path
+        from . import dot, jsonio
+        p = Path(path)
+        if p.suffix.lower() == ".json":
+            return jsonio.load(p)
+        if p.suffix.lower() not in (".gv", ".dot"):
+            with open(p, encoding="utf-8") as f:
+                head = f.read(4096).lstrip()
+            if head.startswith("{"):
+                return jsonio.load(p)
+        return dot.load(p)
+
+    def save(self, path) -> None:
+        """Write by file suffix: ``.gv``/``.dot`` (reference DOT), ``.json``,
+        or an image format graphviz renders (``.png``, ``.svg``, ``.pdf``)."""
+        from pathlib import Path
+        from . import dot, jsonio, render
+        suffix = Path(path).suffix.lower()
+        if suffix in (".gv", ".dot"):
+            dot.dump(self, path)
+        elif suffix == ".json":
+            jsonio.dump(self, path)
+        elif suffix.lstrip(".") in render.FORMATS:
+            render.render(self, path)
+        else:
+            raise GraphError([f"cannot tell the file format from the suffix {suffix!r}; "
+                              "use .gv, .dot, .json, or .png/.svg/.pdf"], str(path))
+
     def __repr__(self) -> str:
         return f"<Graph {self.name}: {len(self.nodes)} nodes, {len(self.edges)} edges>"
