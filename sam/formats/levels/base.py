@@ -124,10 +124,12 @@ def register_level_format(cls: type[LevelFormat]) -> type[LevelFormat]:
             and cls.letter.islower()):
         raise TypeError(f"{cls.__name__}: a level format needs a name and a "
                         "one lower-case letter code")
-    for key, table in ((cls.name, LEVEL_FORMATS), (cls.letter, LEVEL_FORMATS_BY_LETTER)):
+    tables = ((cls.name, LEVEL_FORMATS), (cls.letter, LEVEL_FORMATS_BY_LETTER))
+    for key, table in tables:
         if key in table and table[key] is not cls:
             raise TypeError(f"{cls.__name__}: level format {key!r} is already "
                             f"registered by {table[key].__name__}")
+    for key, table in tables:
         table[key] = cls
     return cls
 
