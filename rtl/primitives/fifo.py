@@ -1,0 +1,69 @@
+"""Stream FIFO: the buffer the accelerator generator puts on every edge."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Shape
+from amaranth.lib import fifo, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..encoding import token_layout, check_width
+from ..stream import check_int
+from . import RtlPrimitive, register
+
+__all__ = ["Fifo"]
+
+
+class Fifo(wiring.Component):
+    """First-in first-out buffer between two streams.
+
+    Ports
+        ``i: In(stream.Signature(shape))``, ``o: Out(stream.Signature(shape))``.
+    Parameters
+        ``shape``: payload shape (e.g. :func:`rtl.encoding.token_layout`);
+        ``depth``: number of entries, at least 2.
+    Timing
+        A token written in cycle t is visible on ``o`` in cycle t+1. With ``i``
+        always valid and ``o`` always ready it moves one token per cycle.
+        ``i.ready`` (= not full) and ``o.valid`` (= not empty) come from
+        registers: there is no combinational path from ``o.ready`` to
+        ``i.ready``, so a FIFO breaks every ready chain.
+    Depth 1 is refused: it holds one token and must empty before it takes the
+    next, which halves the throughput.
+    """
+
+    def __init__(self, shape, depth: int):
+        self.shape = shape
+        self.width = Shape.cast(shape).width
+        if isinstance(depth, int) and not isinstance(depth, bool) and depth == 1:
+            raise ValueError(
+                "depth must be an integer >= 2, not 1: a depth-1 FIFO moves one token "
+                "every other cycle; use depth 2 or more")
+        self.depth = check_int("depth", depth, 2, 1 << 16)
+        super().__init__({
+            "i": In(stream.Signature(shape)),
+            "o": Out(stream.Signature(shape)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.q = q = fifo.SyncFIFO(width=self.width, depth=self.depth)
+        m.d.comb += [
+            q.w_data.eq(self.i.payload),
+            q.w_en.eq(self.i.valid),
+            self.i.ready.eq(q.w_rdy),
+            self.o.payload.eq(q.r_data),
+            self.o.valid.eq(q.r_rdy),
+            q.r_en.eq(self.o.ready),
+        ]
+        return m
+
+
+def token_fifo(width: int = 16, depth: int = 2, signed: bool = False) -> Fifo:
+    """A :class:`Fifo` of SAM tokens with ``width`` data bits (0: repsig)."""
+    check_width("width", width, minimum=0)
+    return Fifo(token_layout(width, signed_data=signed), depth)
+
+
+register(RtlPrimitive("fifo", token_fifo,
+                      formal_params=({"width": 3, "depth": 2}, {"width": 3, "depth": 3}),
+                      doc=Fifo.__doc__))
