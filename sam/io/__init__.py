@@ -1,0 +1,65 @@
+"""Tensor files: Matrix Market, FROSTT, .npy and the reference's formatted
+directories. Every reader returns a :class:`sam.formats.Tensor`; every error
+is a :class:`TensorFileError` (a :class:`sam.errors.UserError`) naming the
+file and, where there is one, the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..formats import Format, Tensor
+from .common import TensorFileError
+from .formatted import formatted_files, load_formatted, save_formatted
+from .mtx import load_mtx, mtx_header, save_mtx
+from .npy import load_npy, save_npy
+from .tns import load_tns, save_tns
+
+__all__ = [
+    "TensorFileError", "load_tensor", "save_tensor",
+    "load_mtx", "save_mtx", "mtx_header", "load_tns", "save_tns",
+    "load_npy", "save_npy", "load_formatted", "save_formatted", "formatted_files",
+]
+
+_EXTS = ".mtx, .tns, .npy or a formatted directory"
+
+
+def load_tensor(path: "str | Path", fmt: "Format | str | None" = None,
+                name: str | None = None, **options) -> Tensor:
+    """Read a tensor, choosing the reader by extension (``.mtx``, ``.tns``,
+    ``.npy``) or, for a directory, the formatted layout (``name`` required).
+    ``options`` go to the reader (``as_vector`` for .mtx, ``shape`` for
+    .tns, ``dtype`` for all)."""
+    p = Path(path)
+    if p.is_dir():
+        if name is None:
+            raise TensorFileError(f"{p}: a formatted directory holds several tensors; "
+                                  f"give the tensor name")
+        return load_formatted(p, name, fmt, **options)
+    if not p.exists():
+        raise TensorFileError(f"{p}: no such file or directory")
+    readers = {".mtx": load_mtx, ".tns": load_tns, ".npy": load_npy}
+    reader = readers.get(p.suffix.lower())
+    if reader is None:
+        raise TensorFileError(f"{p}: unknown tensor file type {p.suffix!r}; use {_EXTS}")
+    try:
+        return reader(p, fmt, name=name, **options)
+    except TypeError as e:
+        raise TensorFileError(f"{p}: bad reader option ({e})") from None
+
+
+def save_tensor(tensor: Tensor, path: "str | Path") -> None:
+    """Write a tensor, choosing the writer by extension: ``.mtx`` (order 1 or
+    2), ``.tns`` (any order), ``.npy`` (dense); a path without extension is
+    a formatted directory (files named after ``tensor.name``)."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext == ".mtx":
+        save_mtx(tensor, p)
+    elif ext == ".tns":
+        save_tns(tensor, p)
+    elif ext == ".npy":
+        save_npy(tensor, p)
+    elif ext == "":
+        save_formatted(tensor, p)
+    else:
+        raise TensorFileError(f"{p}: unknown tensor file type {p.suffix!r}; use {_EXTS}")
