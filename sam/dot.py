@@ -58,9 +58,12 @@ import threading
 import warnings
 from pathlib import Path
 
-from pyparsing import ParseException
-import pydot
-import pydot.dot_parser
+with warnings.catch_warnings():
+    # pydot 4.0 builds its grammar with deprecated pyparsing names; not ours to fix.
+    warnings.simplefilter("ignore")
+    from pyparsing import ParseException
+    import pydot
+    import pydot.dot_parser
 
 from . import primitives as prims
 from .graph import Edge, Graph, GraphError, Node
@@ -145,10 +148,15 @@ def load(path) -> Graph:
     return g
 
 
+_ESCAPE = re.compile(r'\\(["\\])')
+
+
 def _unquote(v) -> str:
+    """A DOT ID as text: quotes removed, ``\\"`` and ``\\\\`` unescaped, escaped
+    newlines joined; other backslash sequences (``\\n`` in labels) kept."""
     v = str(v)
     if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
-        v = v[1:-1].replace("\\\r\n", "").replace("\\\n", "").replace('\\"', '"')
+        v = _ESCAPE.sub(r"\1", v[1:-1].replace("\\\r\n", "").replace("\\\n", ""))
     return v
 
 
@@ -511,8 +519,13 @@ _COLORS = {
 _EDGE_STYLE = {"crd": "dashed", "ref": "bold", "repsig": "dotted"}
 
 
-def _q(s) -> str:
-    return '"' + str(s).replace('"', '\\"') + '"'
+def _q(s, label: bool = False) -> str:
+    """Quote a DOT string. Labels keep their backslash escapes (``\\n`` is a
+    line break); other values escape backslashes too."""
+    s = str(s)
+    if not label:
+        s = s.replace("\\", "\\\\")
+    return '"' + s.replace('"', '\\"') + '"'
 
 
 def _fmt_value(key: str, v) -> str:
@@ -585,10 +598,11 @@ def _node_line(n: Node) -> str:
     else:
         label = _label(n)
         if label is not None:
-            parts.append(f"label={_q(label)}")
+            parts.append(f"label={_q(label, label=True)}")
         parts += [f"color={_COLORS.get(n.type, 'gray')}", "shape=box", "style=filled"]
     regenerated = {"label", "color", "shape", "style"}
-    parts += [f"{k}={_q(v)}" for k, v in n.extra.items() if k not in regenerated]
+    parts += [f"{k}={_q(v, label=True)}" for k, v in n.extra.items()
+              if k not in regenerated]
     parts.append(f"type={_q(n.type)}")
     parts += [f"{k}={_q(v)}" for k, v in params]
     return f"    {n.id} [{' '.join(parts)}]"
@@ -684,7 +698,7 @@ def dumps(graph: Graph) -> str:
     for e in _edge_order(graph):
         comment, sp, dp = _edge_comment(graph, e)
         label = e.type + (f"_{comment}" if comment else "")
-        parts = [f"label={_q(label)}"]
+        parts = [f"label={_q(label, label=True)}"]
         if e.type in _EDGE_STYLE:
             parts.append(f"style={_EDGE_STYLE[e.type]}")
         parts.append(f"type={_q(e.type)}")

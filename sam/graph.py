@@ -92,14 +92,33 @@ class Graph:
     def connect(self, src: int, src_port: str, dst: int, dst_port: str,
                 type: str | None = None, extra: dict | None = None) -> Edge:
         if type is None:
-            outs = self.nodes[src].ports()[1]
-            type = outs.get(src_port, "any")
-            if type == "any" or "|" in type:
-                ins = self.nodes[dst].ports()[0]
-                type = ins.get(dst_port, type)
+            type = self._infer_type(src, src_port, dst, dst_port)
         e = Edge(src, src_port, dst, dst_port, type, dict(extra or {}))
         self.edges.append(e)
         return e
+
+    def _infer_type(self, src: int, src_port: str, dst: int, dst_port: str) -> str:
+        """The one stream type both port declarations allow (a broadcast
+        passes on the type of its input edge); GraphError if ambiguous."""
+        for nid in (src, dst):
+            if nid not in self.nodes:
+                raise GraphError([f"edge {src}.{src_port} -> {dst}.{dst_port} names "
+                                  f"missing node {nid}"])
+        cands = set(prims.STREAM_TYPES)
+        declared = (self.nodes[src].ports()[1].get(src_port),
+                    self.nodes[dst].ports()[0].get(dst_port))
+        for d in declared:
+            if d and d != "any":
+                cands &= set(d.split("|"))
+        if len(cands) > 1 and self.nodes[src].type == "broadcast":
+            feed = self.input_edge(src, "in")
+            if feed is not None and feed.type in cands:
+                cands = {feed.type}
+        if len(cands) != 1:
+            raise GraphError([f"cannot infer the stream type of edge {src}.{src_port} -> "
+                              f"{dst}.{dst_port} (ports declare {declared[0]} and "
+                              f"{declared[1]}); pass type="])
+        return cands.pop()
 
     # -- queries ----------------------------------------------------------
     def in_edges(self, node: int) -> list[Edge]:
