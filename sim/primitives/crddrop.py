@@ -1,0 +1,164 @@
+"""Coordinate drop (``crddrop``).
+
+Coordinate variant (``inner`` is a crd stream one level below ``outer``):
+removes every outer coordinate whose inner fiber is empty. The outer stream
+is token for token the reference's. Unlike the reference, the inner stream
+loses the empty fibers of the dropped coordinates, so it stays aligned with
+the outer stream (design.md, deliberate difference 1): the closing of the
+last kept fiber of an outer fiber merges with the outer fiber's closing
+(peek rule), and an outer fiber that loses every coordinate keeps its
+closing ``Sn`` in the inner stream, as any empty parent fiber does.
+
+Value variant (``vals=true``; ``inner`` is the value stream of the outer
+coordinates, same structure): drops every (coordinate, value) pair whose
+value is zero; stop tokens pass on both.
+
+Timing: one inner token consumed per firing (the outer token it pairs with
+is consumed in the same firing); outputs leave as soon as they are known,
+one per port per firing.
+"""
+
+from __future__ import annotations
+
+from sam.tokens import D, N, S, Stop
+
+from ..primitive import SimPrimitive, register
+from ._burst import burst
+
+__all__ = ["CrdDrop"]
+
+
+@register
+class CrdDrop(SimPrimitive):
+    """Ports: ``outer``, ``inner`` in; ``outer``, ``inner`` out.
+    Parameters: ``outer``, ``inner`` (index names), ``vals``."""
+
+    type_name = "crddrop"
+
+    def run(self, ins, log):
+        o, s = self.inputs_of(ins)
+        if self.attrs.get("vals"):
+            return self._run_vals(o, s, log)
+        return self._run_crd(o, s, log)
+
+    def _run_vals(self, o, s, log):
+        if len(o) != len(s):
+            raise self.error(f"outer and inner (values) streams differ in length "
+                             f"({len(o)} vs {len(s)})", ("inner", min(len(o), len(s))))
+        CC = self.cbit("outer") | self.cbit("inner")
+        OUT = self.obit("outer") | self.obit("inner")
+        oo, oi = [], []
+        lapp = log.append
+        for i, (c, v) in enumerate(zip(o, s)):
+            tc, tv = type(c), type(v)
+            if tc is int and (tv is int or tv is float):
+                if v == 0:
+                    lapp(CC)
+                else:
+                    oo.append(c); oi.append(v)
+                    lapp(CC | OUT)
+            elif tc is Stop and c is v:
+                oo.append(c); oi.append(v)
+                lapp(CC | OUT)
+            elif c is D and v is D:
+                self.check_end("outer", o, i)
+                oo.append(D); oi.append(D)
+                lapp(CC | OUT)
+                break
+            else:
+                raise self.error(f"outer token {c} does not pair with value {v}",
+                                 ("outer", i), ("inner", i))
+        else:
+            raise self.missing_d("outer", o)
+        return {"outer": oo, "inner": oi}
+
+    def _run_crd(self, o, s, log):
+        CO, CI = self.cbit("outer"), self.cbit("inner")
+        BO, BI = self.obit("outer"), self.obit("inner")
+        S0 = S(0)
+        oo: list = []
+        oi: list = []
+        pending = False           # a kept inner fiber awaits its closing
+        io = ii = 0
+        no, ni = len(o), len(s)
+        while True:
+            if io >= no:
+                raise self.missing_d("outer", o)
+            t = o[io]
+            tt = type(t)
+            if tt is int or t is N:
+                io += 1
+                first = True
+                kept = False
+                while True:
+                    if ii >= ni:
+                        raise self.missing_d("inner", s)
+                    x = s[ii]
+                    tx = type(x)
+                    mask = CI | (CO if first else 0)
+                    first = False
+                    if tx is Stop:
+                        break
+                    if x is D:
+                        raise self.error(f"inner stream done inside the fiber of outer "
+                                         f"coordinate {t}", ("inner", ii), ("outer", io - 1))
+                    if not kept:
+                        kept = True
+                        nout = 1
+                        if pending:
+                            oi.append(S0)
+                            nout = 2
+                        oo.append(t)
+                        oi.append(x)
+                        burst(log, mask, ((BO, 1), (BI, nout)))
+                    else:
+                        oi.append(x)
+                        log.append(mask | BI)
+                    ii += 1
+                n = x.level
+                ii += 1
+                if kept:
+                    pending = True
+                if n == 0:
+                    log.append(mask)
+                    continue
+                if io >= no:
+                    raise self.missing_d("outer", o)
+                h = o[io]
+                if type(h) is not Stop or h.level != n - 1:
+                    raise self.error(f"inner {x} closes the outer fiber, so the outer "
+                                     f"stream must have S{n - 1} here, got {h}",
+                                     ("outer", io), ("inner", ii - 1))
+                if mask & CO:
+                    log.append(CO)      # the outer coordinate and its stop: two firings
+                    mask &= ~CO
+                io += 1
+                oo.append(h)
+                oi.append(x)
+                pending = False
+                log.append(mask | CO | BO | BI)
+            elif tt is Stop:          # empty outer fiber: pairs with S(k+1) inside
+                if ii >= ni:
+                    raise self.missing_d("inner", s)
+                x = s[ii]
+                if type(x) is not Stop or x.level != t.level + 1:
+                    raise self.error(f"outer {t} (empty fiber) must pair with inner "
+                                     f"S{t.level + 1}, got {x}", ("outer", io), ("inner", ii))
+                oo.append(t)
+                oi.append(x)
+                io += 1
+                ii += 1
+                log.append(CO | CI | BO | BI)
+            elif t is D:
+                if ii >= ni or s[ii] is not D:
+                    raise self.error("outer stream is done but the inner is not",
+                                     ("outer", io), ("inner", ii))
+                self.check_end("outer", o, io)
+                self.check_end("inner", s, ii)
+                oo.append(D)
+                oi.append(D)
+                log.append(CO | CI | BO | BI)
+                break
+            else:
+                raise self.error(f"{t!r} is not a coordinate", ("outer", io))
+        return {"outer": oo, "inner": oi}

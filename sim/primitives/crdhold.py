@@ -1,0 +1,107 @@
+"""Coordinate hold (``crdhold``).
+
+Repeats each outer coordinate once per coordinate of its inner fiber, with
+the inner stream's stop tokens; the inner stream passes unchanged. One
+inner fiber belongs to each outer coordinate, plus one closing per empty
+outer fiber (``Sk`` on the outer stream where a coordinate is expected
+pairs with ``S(k+1)`` on the inner stream). An inner ``Sn`` with ``n >= 1``
+also closes the outer fiber, whose ``S(n-1)`` is consumed.
+Timing: one inner token per firing; loading an outer coordinate shares
+the firing of its first inner token."""
+
+from __future__ import annotations
+
+from sam.tokens import D, N, Stop
+
+from ..primitive import SimPrimitive, register
+
+__all__ = ["CrdHold"]
+
+_NONE = object()
+
+
+@register
+class CrdHold(SimPrimitive):
+    """Ports: ``outer``, ``inner`` in; ``outer``, ``inner`` out."""
+
+    type_name = "crdhold"
+
+    def run(self, ins, log):
+        o, s = self.inputs_of(ins)
+        CO, CI = self.cbit("outer"), self.cbit("inner")
+        OUT = self.obit("outer") | self.obit("inner")
+        oo: list = []
+        lapp = log.append
+        held = _NONE
+        io = 0
+        no = len(o)
+        for ii, t in enumerate(s):
+            tt = type(t)
+            if tt is int or t is N or tt is float:
+                mask = CI | OUT
+                if held is _NONE:
+                    if io >= no:
+                        raise self.missing_d("outer", o)
+                    h = o[io]
+                    if not (type(h) is int or h is N):
+                        raise self.error(f"inner fiber has coordinates but the outer "
+                                         f"stream has {h} where a coordinate is expected",
+                                         ("outer", io), ("inner", ii))
+                    held = h
+                    io += 1
+                    mask |= CO
+                oo.append(held)
+                lapp(mask)
+            elif tt is Stop:
+                n = t.level
+                mask = CI | OUT
+                if held is _NONE:
+                    if io >= no:
+                        raise self.missing_d("outer", o)
+                    h = o[io]
+                    if type(h) is Stop:       # empty outer fiber
+                        if h.level != n - 1:
+                            raise self.error(f"outer {h} (empty fiber) must pair with "
+                                             f"inner S{h.level + 1}, got {t}",
+                                             ("outer", io), ("inner", ii))
+                        io += 1
+                        oo.append(t)
+                        lapp(mask | CO)
+                        continue
+                    if not (type(h) is int or h is N):
+                        raise self.error(f"expected an outer coordinate, got {h}",
+                                         ("outer", io), ("inner", ii))
+                    io += 1             # coordinate with an empty inner fiber
+                    if n == 0:
+                        mask |= CO
+                    else:
+                        lapp(CO)
+                held = _NONE
+                if n >= 1:
+                    if io >= no:
+                        raise self.missing_d("outer", o)
+                    h = o[io]
+                    if type(h) is not Stop or h.level != n - 1:
+                        raise self.error(f"inner {t} closes the outer fiber, so the outer "
+                                         f"stream must have S{n - 1} here, got {h}",
+                                         ("outer", io), ("inner", ii))
+                    io += 1
+                    mask |= CO
+                oo.append(t)
+                lapp(mask)
+            elif t is D:
+                if held is not _NONE:
+                    raise self.error("inner stream done inside a fiber", ("inner", ii))
+                if io >= no or o[io] is not D:
+                    raise self.error("inner stream is done but the outer is not",
+                                     ("outer", io), ("inner", ii))
+                self.check_end("inner", s, ii)
+                self.check_end("outer", o, io)
+                oo.append(D)
+                lapp(CO | CI | OUT)
+                break
+            else:
+                raise self.error(f"{t!r} is not a coordinate", ("inner", ii))
+        else:
+            raise self.missing_d("inner", s)
+        return {"outer": oo, "inner": list(s)}
