@@ -44,7 +44,8 @@ class Node:
 
     def __str__(self) -> str:
         bits = [f"{k}={v}" for k, v in self.attrs.items()
-                if v not in (None, False) and k in ("tensor", "index", "mode", "format")]
+                if v is not None and v is not False
+                and k in ("tensor", "index", "mode", "format")]
         return f"node {self.id} ({self.type}{' ' + ' '.join(bits) if bits else ''})"
 
     @property

@@ -342,7 +342,7 @@ def test_every_problem_is_listed_with_node_ids():
     ('5 -> 0 [type="crd" comment="side-q"]', "comment 'side-q' names no output of node 5"),
     ('7 -> 0 [type="crd" comment="out-q"]', "comment 'out-q' names no crd output of node 7"),
     ('1 -> 7 [type="crd"]', "crd input of node 7 (spaccumulator) has no comment naming"),
-    ('1 -> 0 [type="crd" src_port="bogus"]', "node 1 (fiberlookup index=i tensor=b "
+    ('1 -> 0 [type="crd" src_port="bogus"]', "node 1 (fiberlookup index=i tensor=b mode=0 "
                                             "format=compressed) has no output port 'bogus'"),
 ])
 def test_comment_naming_no_port(edge, want):

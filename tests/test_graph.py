@@ -261,3 +261,22 @@ def test_load_sniffs_json_without_suffix(tmp_path):
 def test_save_unknown_suffix():
     with pytest.raises(GraphError, match="suffix '.xyz'"):
         spmv_ij().save("out.xyz")
+
+
+def test_node_str_shows_mode_zero():
+    assert str(spmv_ij().nodes[12]) == \
+        "node 12 (fiberlookup index=i tensor=B mode=0 format=compressed)"
+
+
+def test_connect_infers_stream_types():
+    g = spmv_ij()
+    assert {e.type for e in g.out_edges(11)} == {"crd"}      # through the broadcast
+    h = Graph()
+    h.add_node("broadcast", 0)
+    h.add_node("repsiggen", 1)
+    with pytest.raises(GraphError, match=r"cannot infer the stream type of edge "
+                                         r"0.out -> 1.crd .*pass type="):
+        h.connect(0, "out", 1, "crd")
+    assert h.connect(0, "out", 1, "crd", type="ref").type == "ref"
+    with pytest.raises(GraphError, match="names missing node 5"):
+        h.connect(0, "out", 5, "crd")
