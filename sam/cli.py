@@ -107,11 +107,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sam`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
+    selected = _selected(argv)
+    # only the global option: a subcommand may have a --debug of its own
+    debug = "--debug" in (argv[:argv.index(selected)] if selected else argv)
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
-            parser = build_parser(_selected(argv))
+            parser = build_parser(selected)
             args = parser.parse_args(argv)
             if args.command is None:
                 parser.print_help(sys.stderr)

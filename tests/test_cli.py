@@ -134,6 +134,15 @@ def test_debug_shows_the_exception(tmp_path):
         cli.main(["--debug", "check", str(f)])
 
 
+def test_debug_after_the_command_belongs_to_the_command(capsys, tmp_path):
+    f = tmp_path / "bad.gv"
+    f.write_text(BAD_GV)
+    with pytest.raises(SystemExit) as ei:      # `check` has no --debug option
+        cli.main(["check", str(f), "--debug"])
+    assert ei.value.code == 2
+    assert "unrecognized arguments: --debug" in capsys.readouterr().err
+
+
 def test_argparse_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as ei:
         cli.main(["show"])
