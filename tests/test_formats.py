@@ -509,6 +509,39 @@ def test_property_coo_dense_round_trip(case):
         assert lv.size == size
 
 
+def _walk_streams(t: Tensor, target: int) -> tuple[list, list]:
+    """Independent model of spec 1.2: walk the fibertree depth first, emit
+    level ``target``'s coordinates and one closing marker per fiber (an
+    empty fiber above ``target`` implies one empty fiber on every level below
+    it), then merge each run of closings of decreasing level into one token."""
+    crd, ref = [], []
+
+    def close(level):
+        if crd and isinstance(crd[-1], tuple) and crd[-1][1] == level + 1:
+            crd[-1] = (crd[-1][0] + 1, level)
+            ref[-1] = crd[-1]
+        else:
+            crd.append((0, level))
+            ref.append((0, level))
+
+    def walk(level, parent):
+        crds, poss = t.levels[level].fiber(parent)
+        if level == target:
+            crd.extend(int(c) for c in crds)
+            ref.extend(int(p) for p in poss)
+        elif len(crds) == 0:
+            for lv in range(target, level, -1):
+                close(lv)
+        else:
+            for p in poss:
+                walk(level + 1, int(p))
+        close(level)
+
+    walk(0, 0)
+    fix = lambda xs: [S(x[0]) if isinstance(x, tuple) else x for x in xs] + [D]
+    return fix(crd), fix(ref)
+
+
 @given(tensors(values=st.integers(-3, 3) | st.floats(-4, 4, width=32)))
 @settings(max_examples=150)
 def test_property_streams_assemble_round_trip(case):
@@ -521,7 +554,26 @@ def test_property_streams_assemble_round_trip(case):
         # Same shape of stream on crd and ref; the level-l stream ends S(l) D.
         assert [type(a) for a in crd] == [type(b) for b in ref]
         assert crd[-1] is D and crd[-2] is S(l)
+        assert (crd, ref) == _walk_streams(t, l)
     written = [record_level(c) for c, _ in streams]
     back = assemble_output(shape, fmt, written, record_vals(value_stream(t)), "X",
                            dtype=t.vals.dtype)
     assert back.same_storage(t), (t, back)
+
+
+def test_record_level_reference_writer_vector():
+    # spec 2.9 (reference CompressWrScan test): no empty fibers, so the raw
+    # seg equals the reference's.
+    w = _w("0 2 3 S0 0 2 3 S1 D")
+    assert w.crd.tolist() == [0, 2, 3, 0, 2, 3] and w.seg.tolist() == [0, 3, 6]
+
+
+@pytest.mark.parametrize("fmt", ["ss", "ds", "ss10", "sd", "dd"])
+def test_suitesparse_streams_round_trip(suitesparse_paths, fmt):
+    import scipy.io
+    for path in suitesparse_paths:
+        t = Tensor.from_scipy(scipy.io.mmread(path), fmt, "X")
+        streams = tensor_streams(t)
+        back = assemble_output(t.shape, fmt, [record_level(c) for c, _ in streams],
+                               record_vals(value_stream(t)), "X")
+        assert back.same_storage(t)
