@@ -18,7 +18,7 @@ from sam.formats import (LEVEL_FORMATS, LEVEL_FORMATS_BY_LETTER, Compressed, Den
                          WrittenLevel, assemble_output, level_format, record_level,
                          record_vals, register_level_format, scan_level, tensor_streams,
                          value_stream)
-from sam.tokens import D, N, S, TokenError, parse
+from sam.tokens import D, S, TokenError, parse
 from sam.tokens import fmt as tfmt
 
 # ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..formats import LEVEL_FORMATS, Format, FormatError, Tensor
+from ..formats import Format, FormatError, Tensor
 from .common import TensorFileError, parse_number, vals_array
 
 __all__ = ["load_formatted", "save_formatted", "formatted_files"]
