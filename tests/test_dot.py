@@ -457,3 +457,34 @@ def test_render_without_graphviz_names_the_fix(monkeypatch, tmp_path):
 def test_render_unknown_format(tmp_path):
     with pytest.raises(render.RenderError, match="choose one of png, svg, pdf"):
         render.render(spmv_ij(), tmp_path / "g.bmp")
+
+
+# --------------------------------------------------------------------------
+# The hand-written spec 3.4 file carries the spec's streams (golden model)
+
+SPEC_34_STREAMS = {
+    (12, "crd"): "0 2 S0 D", (12, "ref"): "0 1 S0 D", (10, "repsig"): "R R S D",
+    (9, "ref"): "0 0 S0 D", (8, "crd"): "0 1 3 S0 0 1 3 S1 D",
+    (8, "ref"): "0 1 2 S0 0 1 2 S1 D", (7, "crd"): "0 2 S0 1 3 S1 D",
+    (7, "ref"): "0 1 S0 2 3 S1 D", (6, "crd"): "0 S0 1 3 S1 D",
+    (6, "ref_B"): "0 S0 2 3 S1 D", (6, "ref_c"): "0 S0 1 2 S1 D",
+    (4, "val"): "1 S0 3 4 S1 D", (5, "val"): "10 S0 30 20 S1 D",
+    (3, "val"): "10 S0 90 80 S1 D", (2, "val"): "10 170 S0 D",
+}
+
+
+def test_spec_spmv_file_runs_to_the_spec_streams(spec_b):
+    engine = pytest.importorskip("sim.engine")
+    import numpy as np
+    from sam import tokens
+    from sam.formats import Format, Tensor
+    g = dot.load(DATA / "mat_vecmul_ij.gv")
+    coords, vals, shape = spec_b
+    B = Tensor.from_coo(coords, vals, shape, Format.parse("ss01"), name="B")
+    c = Tensor.from_coo(np.array([[0, 1, 3]]), np.array([10, 30, 20]), (4,),
+                        Format.parse("s0"), name="c")
+    r = engine.run_graph(g, {"B": B, "c": c})
+    for (nid, port), want in SPEC_34_STREAMS.items():
+        assert tokens.fmt(r.streams[(nid, port)]) == want, (nid, port)
+    crd, v = r.output.to_coo()
+    assert crd.tolist() == [[0, 2]] and v.tolist() == [10, 170]
