@@ -285,7 +285,8 @@ class Tensor:
         return coords[:, perm], vals[perm]
 
     def to_points(self, *, keep_zeros: bool = False) -> list[tuple]:
-        """Sorted list of ``(c0, c1, ..., value)`` tuples of Python numbers."""
+        """Sorted list of ``(c0, c1, ..., value)`` tuples of Python numbers
+        (zeros left out unless ``keep_zeros``); a scalar gives ``[(value,)]``."""
         coords, vals = self.to_coo(keep_zeros=keep_zeros)
         if self.order == 0:
             return [(vals[0].item(),)]

@@ -5,6 +5,7 @@ file and, where there is one, the line."""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from ..formats import Format, Tensor
@@ -42,9 +43,10 @@ def load_tensor(path: "str | Path", fmt: "Format | str | None" = None,
     if reader is None:
         raise TensorFileError(f"{p}: unknown tensor file type {p.suffix!r}; use {_EXTS}")
     try:
-        return reader(p, fmt, name=name, **options)
+        inspect.signature(reader).bind(p, fmt, name=name, **options)
     except TypeError as e:
-        raise TensorFileError(f"{p}: bad reader option ({e})") from None
+        raise TensorFileError(f"{p}: bad option for a {p.suffix} file ({e})") from None
+    return reader(p, fmt, name=name, **options)
 
 
 def save_tensor(tensor: Tensor, path: "str | Path") -> None:

@@ -49,7 +49,7 @@ def mtx_header(path: "str | Path") -> dict:
         if len(words) != 5:
             raise TensorFileError(
                 f"{path}:1: the banner needs 4 words after %%MatrixMarket (object, "
-                f"layout, field, symmetry), got {len(words) - 1}: {banner.strip()!r}")
+                f"layout, field, symmetry), got {len(words) - 1}: {banner.strip()[:80]!r}")
         obj, layout, field, symmetry = (w.lower() for w in words[1:])
         for what, got, allowed in (("object", obj, _OBJECTS), ("layout", layout, _LAYOUTS),
                                    ("field", field, _FIELDS + ("complex",)),
