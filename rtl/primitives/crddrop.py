@@ -1,0 +1,173 @@
+"""Coordinate drop ("crddrop"): coordinate and value variants."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..encoding import Kind, token_stream, check_width
+from ..stream import OutReg, check_bool
+from . import RtlPrimitive, register
+
+__all__ = ["CrdDrop"]
+
+
+class CrdDrop(wiring.Component):
+    """Remove outer coordinates whose inner fiber is empty (or, with
+    ``vals=True``, whose value is zero).
+
+    Ports
+        In: ``outer`` (``token_stream(crd_width)``), ``inner``
+        (``token_stream(crd_width)``; with ``vals=True`` the value stream,
+        ``token_stream(val_width, signed_data=True)``).
+        Out: ``outer_out``, ``inner_out`` (catalogue outputs ``outer``,
+        ``inner``), same shapes as the inputs.
+    Behaviour (spec 2.8, golden model ``sim/primitives/crddrop.py``)
+        Coordinate variant: ``inner`` is one level below ``outer``. An outer
+        coordinate (or ``N``) is dropped with its inner fiber when that fiber
+        is empty; the outer stream is token for token the reference's. The
+        inner stream also loses the empty fibers of dropped coordinates
+        (design.md, deliberate difference 1): a kept fiber's ``S0`` is held
+        back until the next kept fiber starts (then emitted) or the outer
+        fiber ends (then replaced by the closing ``Sn``); an outer fiber that
+        loses every coordinate keeps its closing ``Sn`` in the inner stream.
+        An empty outer fiber (outer ``Sk`` where a coordinate is expected)
+        passes with its inner closing ``S(k+1)``.
+        Value variant: ``outer`` and ``inner`` have the same structure; a
+        (coordinate, value) pair whose value is zero is dropped, everything
+        else passes.
+    Parameters
+        ``crd_width``: data bits of crd streams, 1..64 (default 16);
+        ``vals``: value variant (default False); ``val_width``: value bits of
+        the value variant's ``inner`` streams, 1..64 (default 32).
+    Timing
+        Outputs registered, latency 1 cycle (2 for inner tokens behind a
+        held ``S0``: a one-entry skid register on ``inner_out`` lets the held
+        ``S0`` and the next fiber's first coordinate leave in consecutive
+        cycles without stalling the input). One inner token per cycle; one
+        structural exception: an empty inner fiber that also closes the outer
+        fiber (inner ``Sn``, n >= 1, right after the outer coordinate) takes
+        two cycles. The value variant moves one pair per cycle. Input
+        ``ready`` depends combinationally on output ``ready``.
+    """
+
+    def __init__(self, crd_width: int = 16, vals: bool = False, val_width: int = 32):
+        self.crd_width = check_width("crd_width", crd_width)
+        self.vals = check_bool("vals", vals)
+        self.val_width = check_width("val_width", val_width)
+        t = token_stream(crd_width)
+        ti = token_stream(val_width, signed_data=True) if vals else t
+        super().__init__({"outer": In(t), "inner": In(ti),
+                          "outer_out": Out(t), "inner_out": Out(ti)})
+
+    def elaborate(self, platform):
+        return self._elab_vals() if self.vals else self._elab_crd()
+
+    def _elab_vals(self):
+        m = Module()
+        oo = OutReg(m, self.outer_out, "outer_out")
+        oi = OutReg(m, self.inner_out, "inner_out")
+        c, v = self.outer.payload, self.inner.payload
+        fire = Signal()
+        m.d.comb += [
+            fire.eq(self.outer.valid & self.inner.valid & oo.free & oi.free),
+            self.outer.ready.eq(fire),
+            self.inner.ready.eq(fire),
+        ]
+        drop = (c.kind == Kind.DATA) & (v.kind == Kind.DATA) & (v.data == 0)
+        with m.If(fire & ~drop):
+            oo.load(kind=c.kind, data=c.data)
+            oi.load(kind=v.kind, data=v.data)
+        return m
+
+    def _elab_crd(self):
+        m = Module()
+        oo = OutReg(m, self.outer_out, "outer_out")
+        oi = OutReg(m, self.inner_out, "inner_out")
+        w = self.crd_width
+        crd_taken = Signal()   # the current fiber's outer coordinate was consumed
+        kept = Signal()        # the current fiber has a coordinate (it is kept)
+        pending = Signal()     # a kept fiber's S0 is held back
+        sk_valid, sk_kind, sk_data = Signal(), Signal(Kind), Signal(w)   # inner skid
+
+        x, h = self.inner.payload, self.outer.payload
+        xv, hv = self.inner.valid, self.outer.valid
+        h_crd = (h.kind == Kind.DATA) | (h.kind == Kind.EMPTY)
+        take_i, take_o, emit_i, emit_o, pre_s0 = (Signal(name=n) for n in
+                                                  ("take_i", "take_o", "emit_i", "emit_o", "pre_s0"))
+        set_taken, clr_taken, set_pending, clr_pending = Signal(), Signal(), Signal(), Signal()
+
+        with m.If(xv):
+            with m.If(~crd_taken):
+                with m.If(hv):
+                    with m.If(h_crd):
+                        with m.Switch(x.kind):
+                            with m.Case(Kind.DATA, Kind.EMPTY):   # first coordinate: keep
+                                m.d.comb += [take_i.eq(1), take_o.eq(1), emit_i.eq(1),
+                                             emit_o.eq(1), pre_s0.eq(pending),
+                                             clr_pending.eq(1), set_taken.eq(1)]
+                            with m.Case(Kind.STOP):
+                                with m.If(x.data == 0):           # empty fiber: drop both
+                                    m.d.comb += [take_i.eq(1), take_o.eq(1)]
+                                with m.Else():                    # drop; outer stop next
+                                    m.d.comb += [take_o.eq(1), set_taken.eq(1)]
+                    with m.Else():     # empty outer fiber (Sk with S(k+1)) or D with D
+                        m.d.comb += [take_i.eq(1), take_o.eq(1), emit_i.eq(1), emit_o.eq(1),
+                                     clr_pending.eq(1)]
+            with m.Else():
+                with m.Switch(x.kind):
+                    with m.Case(Kind.DATA, Kind.EMPTY):
+                        m.d.comb += [take_i.eq(1), emit_i.eq(1)]
+                    with m.Case(Kind.STOP):
+                        with m.If(x.data == 0):
+                            m.d.comb += [take_i.eq(1), clr_taken.eq(1), set_pending.eq(kept)]
+                        with m.Elif(hv):                          # closes the outer fiber
+                            m.d.comb += [take_i.eq(1), take_o.eq(1), emit_i.eq(1), emit_o.eq(1),
+                                         clr_taken.eq(1), clr_pending.eq(1)]
+                    with m.Default():                             # malformed: pass it
+                        m.d.comb += [take_i.eq(1), emit_i.eq(1), clr_taken.eq(1)]
+
+        go = Signal()
+        m.d.comb += [
+            go.eq(oi.free & (~emit_o | oo.free) & ~(pre_s0 & sk_valid)),
+            self.inner.ready.eq(take_i & go),
+            self.outer.ready.eq(take_o & go),
+        ]
+        with m.If(go & (take_i | take_o)):
+            with m.If(set_taken):
+                m.d.sync += [crd_taken.eq(1), kept.eq(emit_i)]
+            with m.If(clr_taken):
+                m.d.sync += [crd_taken.eq(0), kept.eq(0)]
+            with m.If(set_pending):
+                m.d.sync += pending.eq(1)
+            with m.If(clr_pending):
+                m.d.sync += pending.eq(0)
+            with m.If(emit_o):
+                oo.load(kind=h.kind, data=h.data)
+
+        # Inner output through the skid register.
+        with m.If(oi.free):
+            with m.If(sk_valid):
+                oi.load(kind=sk_kind, data=sk_data)
+                with m.If(go & emit_i):
+                    m.d.sync += [sk_kind.eq(x.kind), sk_data.eq(x.data)]
+                with m.Else():
+                    m.d.sync += sk_valid.eq(0)
+            with m.Elif(go & emit_i):
+                with m.If(pre_s0):
+                    oi.load(kind=Kind.STOP, data=0)
+                    m.d.sync += [sk_valid.eq(1), sk_kind.eq(x.kind), sk_data.eq(x.data)]
+                with m.Else():
+                    oi.load(kind=x.kind, data=x.data)
+        return m
+
+
+def _factory(crd_width: int = 16, vals: bool = False, val_width: int = 32):
+    return CrdDrop(crd_width=crd_width, vals=vals, val_width=val_width)
+
+
+register(RtlPrimitive("crddrop", _factory,
+                      formal_params=({"crd_width": 3}, {"crd_width": 3, "vals": True,
+                                                        "val_width": 3}),
+                      doc=CrdDrop.__doc__))
