@@ -83,7 +83,6 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
             adder(sub)
             if name not in sub.choices or name in before:
                 raise _Unavailable(f"{module}.{func} did not add a {name!r} sub-parser")
-            sub.choices[name].help = help_
         else:
             sub.add_parser(name, help=help_, add_help=False)
     return p
