@@ -1,0 +1,158 @@
+"""``sam sim``: run a graph on the golden model from the command line.
+
+    sam sim GRAPH -i B=B.mtx -i c=c.tns -i b=2.5 [-o X=out.mtx|out.npy|out.tns]
+            [--mode functional|cycle] [--fifo-depth N] [--stats stats.json]
+
+GRAPH is a ``.gv``/``.dot`` or ``.json`` graph. Each ``-i NAME=VALUE`` gives
+an input: a number is a scalar, anything else a tensor file (``.mtx``,
+``.tns``, ``.npy`` or a formatted directory) that is converted to the
+format the graph reads it in (from its scanners, else the graph header).
+Dimensions come from the files. The result's shape and nnz are printed,
+and the cycle count in cycle mode.
+
+:func:`simulate` is the argparse-free core; :func:`add_sim_parser` adds the
+sub-command to the ``sam`` console script (``sam/cli.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sam.errors import UserError
+from sam.graph import Graph
+
+from .bind import expected_formats
+from .engine import MODES, SimResult, run_graph
+
+__all__ = ["simulate", "add_sim_parser", "main_sim", "parse_assignment", "SimCliError"]
+
+
+class SimCliError(UserError):
+    """A bad ``sam sim`` argument."""
+
+
+def parse_assignment(text: str, what: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    name, value = name.strip(), value.strip()
+    if not sep or not name or not value:
+        raise SimCliError(f"{what} {text!r} must look like NAME=VALUE (e.g. B=B.mtx)")
+    return name, value
+
+
+def _number(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _load_graph(path) -> Graph:
+    p = Path(path)
+    if not p.exists():
+        raise SimCliError(f"{p}: no such graph file")
+    return Graph.load(p)
+
+
+def load_inputs(graph: Graph, inputs: list[str]) -> dict:
+    """``NAME=VALUE`` strings -> run_graph inputs, converted to the formats the
+    graph reads (numbers become scalars)."""
+    from sam.io import load_tensor
+    want = expected_formats(graph)
+    out: dict = {}
+    for text in inputs:
+        name, value = parse_assignment(text, "input")
+        if name in out:
+            raise SimCliError(f"input {name} is given twice")
+        num = _number(value)
+        if num is not None and not Path(value).exists():
+            out[name] = num
+            continue
+        fmt = want.get(name)
+        if fmt is not None and fmt.order == 0:
+            raise SimCliError(f"input {name} is a scalar in the graph; give a number "
+                              f"({name}=2.5), not {value!r}")
+        t = load_tensor(value, fmt, name=name)
+        if fmt is not None and t.format != fmt:
+            t = t.convert(fmt)
+        out[name] = t
+    unknown = sorted(set(out) - set(want))
+    if unknown:
+        raise SimCliError(f"input{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                          f"not read by the graph (it reads {', '.join(sorted(want)) or 'none'})")
+    return out
+
+
+def simulate(graph_path, inputs: list[str], outputs: list[str] = (), mode: str = "functional",
+             fifo_depth: int = 2, stats_path=None) -> SimResult:
+    """Run ``graph_path`` on the ``NAME=path|number`` inputs, write the
+    ``NAME=path`` outputs (``.mtx``, ``.tns``, ``.npy``, or a formatted
+    directory) and, if ``stats_path`` is given, a JSON file with the run's
+    numbers (cycles and per-node stats in cycle mode)."""
+    if mode not in MODES:
+        raise SimCliError(f"unknown mode {mode!r}; use {' or '.join(MODES)}")
+    graph = _load_graph(graph_path)
+    ins = load_inputs(graph, list(inputs))
+    res = run_graph(graph, ins, mode=mode, fifo_depth=fifo_depth)
+    from sam.io import save_tensor
+    for text in outputs:
+        name, path = parse_assignment(text, "output")
+        if res.output is None or name != res.output.name:
+            have = res.output.name if res.output is not None else "none"
+            raise SimCliError(f"output {name} is not produced by the graph (its output is {have})")
+        save_tensor(res.output, path)
+    if stats_path:
+        info = {"graph": str(graph_path), "mode": mode, "fifo_depth": fifo_depth,
+                "tokens": res.tokens, "cycles": res.cycles, "nodes": res.stats}
+        if res.output is not None:
+            info["output"] = {"name": res.output.name, "shape": list(res.output.shape),
+                              "format": str(res.output.format), "nnz": int(res.output.nnz)}
+        Path(stats_path).write_text(json.dumps(info, indent=2) + "\n")
+    return res
+
+
+def main_sim(args) -> int:
+    """Run ``sam sim`` from parsed arguments; prints a short summary."""
+    res = simulate(args.graph, args.input or [], args.output or [], args.mode,
+                   args.fifo_depth, args.stats)
+    out = res.output
+    if out is not None:
+        print(f"{out.name}: shape {tuple(out.shape)}, format {out.format}, nnz {out.nnz}")
+    print(f"tokens: {res.tokens}")
+    if res.cycles is not None:
+        print(f"cycles: {res.cycles} (fifo depth {args.fifo_depth})")
+    return 0
+
+
+def _depth(text: str) -> int:
+    import argparse
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError("the FIFO depth must be at least 1")
+    return v
+
+
+def add_sim_parser(subparsers):
+    """Add ``sim`` to a ``sam`` argparse sub-parser group."""
+    p = subparsers.add_parser(
+        "sim", help="run a graph on the golden model",
+        description="Run a SAM graph on the golden model (functional or "
+                    "cycle-approximate) and write its output tensor.")
+    p.add_argument("graph", help="graph file (.gv/.dot or .json)")
+    p.add_argument("-i", "--input", action="append", metavar="NAME=VALUE",
+                   help="input tensor file (.mtx .tns .npy, formatted dir) or scalar number; repeat")
+    p.add_argument("-o", "--output", action="append", metavar="NAME=PATH",
+                   help="write the output tensor (.mtx .tns .npy, or a directory)")
+    p.add_argument("--mode", choices=MODES, default="functional")
+    p.add_argument("--fifo-depth", type=_depth, default=2, metavar="N",
+                   help="FIFO depth per edge in cycle mode (default 2)")
+    p.add_argument("--stats", metavar="JSON", help="write run statistics to this file")
+    p.set_defaults(func=main_sim)
+    return p
