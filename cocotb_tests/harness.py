@@ -42,7 +42,8 @@ from rtl.testtop import MemTestTop, memory_specs, wrap_for_test
 from sam import tokens as T
 from cocotb_tests.sam_streams import PortCodec
 
-__all__ = ["Vector", "run_vectors", "port_info", "build_top", "SIMS", "ROOT", "RunResult"]
+__all__ = ["Vector", "run_vectors", "port_info", "build_top", "SIMS", "ROOT", "RunResult",
+           "sim_params"]
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "cocotb"
@@ -176,7 +177,22 @@ def _encode_streams(streams: dict, ports: dict, which: str) -> dict:
     return out
 
 
+def _rtl_names(streams: dict, ports: dict, direction: str) -> dict:
+    """Catalogue port names -> component member names: an output named like
+    an input is ``<name>_out`` on the component (the golden model says
+    ``ref`` for both of a scanner's)."""
+    out = {}
+    for port, toks in streams.items():
+        p = ports["streams"].get(port)
+        if direction == "out" and (p is None or p["dir"] != "out") \
+                and f"{port}_out" in ports["streams"]:
+            port = f"{port}_out"
+        out[port] = toks
+    return out
+
+
 def _vector_json(v: Vector, ports: dict) -> dict:
+    v = Vector(**{**v.__dict__, "expected": _rtl_names(v.expected, ports, "out")})
     ins = [n for n, p in ports["streams"].items() if p["dir"] == "in"]
     outs = [n for n, p in ports["streams"].items() if p["dir"] == "out"]
     missing = [n for n in ins if n not in v.inputs] + [n for n in outs if n not in v.expected]
@@ -244,3 +260,13 @@ def run_vectors(name: str, factory, vectors: list[Vector], sim: str = "icarus",
     wave = found[0] if found else None
     raise AssertionError(f"[{sim}] {name}: {msg}\n  waves: {wave or '(none written)'}"
                          f"\n  ({time.monotonic() - t0:.1f} s)")
+
+
+def sim_params(verilator_default: bool = False) -> list:
+    """``pytest.mark.parametrize`` values for ``sim``: Icarus always;
+    Verilator marked ``verilator``, and also ``slow`` (``make test-full``
+    only) unless ``verilator_default`` puts it in the representative subset
+    that ``make test`` runs."""
+    import pytest
+    marks = [pytest.mark.verilator] + ([] if verilator_default else [pytest.mark.slow])
+    return ["icarus", pytest.param("verilator", marks=marks)]

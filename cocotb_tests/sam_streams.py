@@ -73,7 +73,7 @@ def check_stream(codec: PortCodec, words) -> str | None:
         return "stream does not end with D"
     if done_at[0] != len(words) - 1:
         return f"D at token {done_at[0]} is not the last token"
-    max_level, max_at = -1, []
+    max_level = -1
     for i, w in enumerate(words):
         kind, data = codec.kind(w), codec.data(w)
         if codec.repsig:
@@ -86,13 +86,13 @@ def check_stream(codec: PortCodec, words) -> str | None:
             if data >> STOP_LEVEL_BITS:
                 return f"token {i}: stop level {data} out of range 0..{(1 << STOP_LEVEL_BITS) - 1}"
             if data > max_level:
-                max_level, max_at = data, [i]
-            elif data == max_level:
-                max_at.append(i)
+                max_level = data
     if max_level >= 0:
-        if max_at != [len(words) - 2]:
-            return (f"the outermost stop token S{max_level} must appear exactly once, right "
-                    f"before D (found at tokens {max_at[:5]})")
+        before = words[-2] if len(words) >= 2 else None
+        if before is None or codec.kind(before) != Kind.STOP.value \
+                or codec.data(before) != max_level:
+            return (f"the token before D must be the outermost stop token S{max_level} "
+                    f"(found {codec.decode(before) if before is not None else 'nothing'})")
     return None
 
 

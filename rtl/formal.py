@@ -9,7 +9,8 @@ memory ports and plain signals:
 * every output stream gets an ``AnySeq`` ready, and assertions that the
   component obeys the same rules (valid held until ready, payload stable
   while stalled), plus a cover of a handshake (so the check is not vacuous);
-* memory read ports return ``AnySeq`` data; configuration inputs are
+* memory read ports return ``AnySeq`` data one cycle after ``en`` (held
+  while ``en`` is low, like a synchronous read port); configuration inputs are
   ``AnyConst``; reset is high in the initial cycle only.
 
 :func:`check_stream_rules` runs it through ``yowasp-sby`` with ``smtbmc z3``
@@ -75,7 +76,12 @@ class StreamRulesHarness(Elaboratable):
                                            f"{name}: payload changed while stalled")
                     m.d.comb += Cover(port.valid & port.ready & ~cd.rst)
             elif is_read_port(member):
-                m.d.comb += port.data.eq(AnySeq(len(port.data)))
+                # a synchronous read port: new (arbitrary) data after a cycle
+                # with en high, held otherwise
+                held = Signal(len(port.data), name=f"{name}_data")
+                with m.If(port.en):
+                    m.d.sync += held.eq(AnySeq(len(port.data)))
+                m.d.comb += port.data.eq(held)
             elif is_write_port(member):
                 pass
             elif member.is_port and member.flow == wiring.In:

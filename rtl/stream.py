@@ -24,7 +24,7 @@ Conventions every primitive in :mod:`rtl.primitives` follows (see
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal, Const, unsigned, Shape
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import Out
 
@@ -144,13 +144,13 @@ class RootSource(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         step = Signal(2)       # 0: emit 0, 1: emit D, 2: finished
+        done_word = Kind.DONE.value << self.width
+        # one assignment of the whole payload (a comb process of constants
+        # only would never run under Icarus: "@* found no sensitivities")
         m.d.comb += [
             self.o.valid.eq(step != 2),
-            self.o.payload.data.eq(0),
-            self.o.payload.kind.eq(Kind.DATA),
+            self.o.payload.as_value().eq(Mux(step == 1, done_word, 0)),
         ]
-        with m.If(step == 1):
-            m.d.comb += self.o.payload.kind.eq(Kind.DONE)
         with m.If(self.o.valid & self.o.ready):
             m.d.sync += step.eq(step + 1)
         return m

@@ -11,7 +11,9 @@ primitive's read and write ports to it, and exposes
 * ``dump_<mem>: Out(read_port(...))`` for every memory the primitive writes:
   the bench reads the results back after ``D``.
 
-Every other member of the primitive (streams, configuration inputs, status
+``init={mem: [values]}`` gives initial contents (for Amaranth-simulator
+tests; the cocotb benches load through ``load_*`` so one build serves many
+vectors). Every other member of the primitive (streams, configuration inputs, status
 outputs) is forwarded under the same name.
 """
 
@@ -48,9 +50,14 @@ def memory_specs(dut) -> dict[str, dict]:
 class MemTestTop(wiring.Component):
     """``dut`` with its memories inside; see the module docstring."""
 
-    def __init__(self, dut):
+    def __init__(self, dut, init: dict | None = None):
         self.dut = dut
         self.mems = memory_specs(dut)
+        self.init = dict(init or {})
+        unknown = set(self.init) - set(self.mems)
+        if unknown:
+            raise ValueError(f"init names unknown memories {sorted(unknown)}; "
+                             f"memories: {sorted(self.mems)}")
         members = {}
         for name, member in dut.signature.members.items():
             if not (is_read_port(member) or is_write_port(member)):
@@ -76,7 +83,8 @@ class MemTestTop(wiring.Component):
             else:
                 m.d.comb += ours.eq(theirs)
         for mem, spec in self.mems.items():
-            store = memory.Memory(shape=spec["shape"], depth=1 << spec["addr_width"], init=[])
+            store = memory.Memory(shape=spec["shape"], depth=1 << spec["addr_width"],
+                                  init=self.init.get(mem, []))
             m.submodules[f"mem_{mem}"] = store
             for port in spec["read"]:
                 wiring.connect(m, getattr(dut, port), store.read_port())

@@ -1,0 +1,238 @@
+"""Level scanners ("fiberlookup"): compressed and dense, with root mode."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Signal, unsigned
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..encoding import Kind, token_stream, check_width
+from ..stream import OutReg, RootSource, check_bool, check_int, read_port
+from . import RtlPrimitive, register
+
+__all__ = ["CompressedScanner", "DenseScanner", "fiberlookup"]
+
+
+class _Scanner(wiring.Component):
+    """Shared part: the input (``ref`` or the root source), the two output
+    registers, and the handling of stop, ``N`` and ``D`` input tokens."""
+
+    def __init__(self, members: dict, crd_width: int, root: bool):
+        self.crd_width = check_width("crd_width", crd_width)
+        self.root = check_bool("root", root)
+        t = token_stream(crd_width)
+        ports = {} if root else {"ref": In(t)}
+        ports.update({"crd": Out(t), "ref_out": Out(t)})
+        ports.update(members)
+        super().__init__(ports)
+
+    def _input(self, m):
+        if self.root:
+            m.submodules.root = src = RootSource(self.crd_width)
+            return src.o
+        return self.ref
+
+    @staticmethod
+    def _emit(crd, ref, kind, data=0, ref_data=None):
+        crd.load(kind=kind, data=data)
+        ref.load(kind=kind, data=data if ref_data is None else ref_data)
+
+
+class CompressedScanner(_Scanner):
+    """Compressed level scanner.
+
+    For a reference ``r``: emits ``crd[p]`` on ``crd`` and ``p`` on
+    ``ref_out`` for ``p`` in ``seg[r] .. seg[r+1]-1``, then the closing stop
+    token by the peek rule (next input ``Sk`` is consumed and gives
+    ``S(k+1)``, anything else gives ``S0``). Input ``Sk`` -> ``S(k+1)``;
+    ``N`` -> ``N`` then a closing; ``D`` -> ``D``. In root mode the input is
+    the internal stream ``0 D`` (emitted once after reset).
+
+    Ports
+        ``ref: In(token_stream(crd_width))`` (absent when ``root``);
+        ``crd``, ``ref_out: Out(token_stream(crd_width))``;
+        ``seg_lo``, ``seg_hi: In(read_port(addr_width, crd_width))`` on memory
+        ``seg`` (read ``seg[r]`` and ``seg[r+1]`` in the same cycle);
+        ``crd_rd: In(read_port(addr_width, crd_width))`` on memory ``crd``.
+    Parameters
+        ``crd_width`` 1..64 (default 16); ``addr_width`` 1..crd_width
+        (default 10; references below ``2**addr_width - 1``); ``root``.
+    Timing
+        Within a fiber one coordinate per cycle. Each non-empty fiber costs
+        one extra cycle (the seg read, 1-cycle latency, before the first crd
+        read): a fiber of ``L`` coordinates takes ``L + 2`` cycles for its
+        ``L + 1`` tokens; an empty fiber 2 cycles. Stop/``N``/``D`` inputs:
+        1 token per cycle. Outputs registered; ``ref.ready`` depends on
+        the output ``ready`` through the output registers' ``free``.
+    """
+
+    def __init__(self, crd_width: int = 16, addr_width: int = 10, root: bool = False):
+        check_width("crd_width", crd_width)
+        self.addr_width = check_int("addr_width", addr_width, 1, crd_width)
+        self.memory_ports = {"seg_lo": "seg", "seg_hi": "seg", "crd_rd": "crd"}
+        rp = read_port(addr_width, unsigned(crd_width))
+        super().__init__({"seg_lo": In(rp), "seg_hi": In(rp), "crd_rd": In(rp)},
+                         crd_width, root)
+
+    def elaborate(self, platform):
+        m = Module()
+        inp = self._input(m)
+        co, ro = OutReg(m, self.crd, "crd"), OutReg(m, self.ref_out, "ref_out")
+        free = Signal()
+        m.d.comb += free.eq(co.free & ro.free)
+        W = self.crd_width
+        pos = Signal(W + 1)
+        end = Signal(W + 1)
+        tok = inp.payload
+        m.d.comb += [
+            self.seg_lo.addr.eq(tok.data),
+            self.seg_hi.addr.eq(tok.data + 1),
+            self.seg_lo.en.eq(0), self.seg_hi.en.eq(0), self.crd_rd.en.eq(0),
+        ]
+
+        def fetch_seg():
+            m.d.comb += [inp.ready.eq(1), self.seg_lo.en.eq(1), self.seg_hi.en.eq(1)]
+            m.next = "SEG"
+
+        with m.FSM():
+            with m.State("IDLE"):
+                with m.If(inp.valid):
+                    with m.Switch(tok.kind):
+                        with m.Case(Kind.DATA):
+                            fetch_seg()
+                        with m.Case(Kind.STOP):
+                            with m.If(free):
+                                m.d.comb += inp.ready.eq(1)
+                                self._emit(co, ro, Kind.STOP, tok.data + 1)
+                        with m.Case(Kind.EMPTY):
+                            with m.If(free):
+                                m.d.comb += inp.ready.eq(1)
+                                self._emit(co, ro, Kind.EMPTY)
+                                m.next = "CLOSE"
+                        with m.Case(Kind.DONE):
+                            with m.If(free):
+                                m.d.comb += inp.ready.eq(1)
+                                self._emit(co, ro, Kind.DONE)
+            with m.State("SEG"):
+                lo, hi = self.seg_lo.data, self.seg_hi.data
+                m.d.sync += [pos.eq(lo), end.eq(hi)]
+                m.d.comb += [self.crd_rd.addr.eq(lo), self.crd_rd.en.eq(lo < hi)]
+                with m.If(lo < hi):
+                    m.next = "EMIT"
+                with m.Else():
+                    m.next = "CLOSE"
+            with m.State("EMIT"):
+                nxt = pos + 1
+                m.d.comb += self.crd_rd.addr.eq(nxt)
+                with m.If(free):
+                    self._emit(co, ro, Kind.DATA, self.crd_rd.data, pos)
+                    m.d.sync += pos.eq(nxt)
+                    with m.If(nxt < end):
+                        m.d.comb += self.crd_rd.en.eq(1)
+                    with m.Else():
+                        m.next = "CLOSE"
+            with m.State("CLOSE"):
+                with m.If(inp.valid & free):
+                    with m.If(tok.kind == Kind.STOP):
+                        m.d.comb += inp.ready.eq(1)
+                        self._emit(co, ro, Kind.STOP, tok.data + 1)
+                        m.next = "IDLE"
+                    with m.Elif(tok.kind == Kind.DATA):
+                        self._emit(co, ro, Kind.STOP, 0)
+                        fetch_seg()
+                    with m.Else():
+                        self._emit(co, ro, Kind.STOP, 0)
+                        m.next = "IDLE"
+        return m
+
+
+class DenseScanner(_Scanner):
+    """Dense (uncompressed) level scanner.
+
+    For a reference ``r``: emits coordinates ``0 .. dim-1`` on ``crd`` and
+    ``r*dim + c`` on ``ref_out``, then the closing stop token by the peek
+    rule. Stop tokens, ``N`` and ``D`` as in :class:`CompressedScanner`.
+
+    Ports
+        ``ref: In(token_stream(crd_width))`` (absent when ``root``);
+        ``crd``, ``ref_out: Out(token_stream(crd_width))``;
+        ``dim: In(crd_width)``: the level's dimension, held constant while the
+        scanner runs (set by the host). No memory.
+    Parameters
+        ``crd_width`` 1..64 (default 16), ``root``. References wrap modulo
+        ``2**crd_width``.
+    Timing
+        One token per cycle (``dim + 1`` cycles per fiber), latency 1 cycle.
+    """
+
+    def __init__(self, crd_width: int = 16, root: bool = False):
+        check_width("crd_width", crd_width)
+        super().__init__({"dim": In(crd_width)}, crd_width, root)
+
+    def elaborate(self, platform):
+        m = Module()
+        inp = self._input(m)
+        co, ro = OutReg(m, self.crd, "crd"), OutReg(m, self.ref_out, "ref_out")
+        free = Signal()
+        m.d.comb += free.eq(co.free & ro.free)
+        W = self.crd_width
+        c = Signal(W)
+        base = Signal(W)
+        tok = inp.payload
+        with m.FSM():
+            with m.State("IDLE"):
+                with m.If(inp.valid & free):
+                    m.d.comb += inp.ready.eq(1)
+                    with m.Switch(tok.kind):
+                        with m.Case(Kind.DATA):
+                            b = (tok.data * self.dim)[:W]
+                            m.d.sync += [base.eq(b), c.eq(1)]
+                            with m.If(self.dim == 0):
+                                m.next = "CLOSE"
+                            with m.Else():
+                                self._emit(co, ro, Kind.DATA, 0, b)
+                                with m.If(self.dim == 1):
+                                    m.next = "CLOSE"
+                                with m.Else():
+                                    m.next = "EMIT"
+                        with m.Case(Kind.STOP):
+                            self._emit(co, ro, Kind.STOP, tok.data + 1)
+                        with m.Case(Kind.EMPTY):
+                            self._emit(co, ro, Kind.EMPTY)
+                            m.next = "CLOSE"
+                        with m.Case(Kind.DONE):
+                            self._emit(co, ro, Kind.DONE)
+            with m.State("EMIT"):
+                with m.If(free):
+                    self._emit(co, ro, Kind.DATA, c, (base + c)[:W])
+                    m.d.sync += c.eq(c + 1)
+                    with m.If(c + 1 == self.dim):
+                        m.next = "CLOSE"
+            with m.State("CLOSE"):
+                with m.If(inp.valid & free):
+                    with m.If(tok.kind == Kind.STOP):
+                        m.d.comb += inp.ready.eq(1)
+                        self._emit(co, ro, Kind.STOP, tok.data + 1)
+                    with m.Else():
+                        self._emit(co, ro, Kind.STOP, 0)
+                    m.next = "IDLE"
+        return m
+
+
+def fiberlookup(format: str = "compressed", root: bool = False, crd_width: int = 16,
+                addr_width: int = 10):
+    """The scanner for level format ``format`` (``compressed`` or ``dense``)."""
+    if format == "compressed":
+        return CompressedScanner(crd_width=crd_width, addr_width=addr_width, root=root)
+    if format == "dense":
+        return DenseScanner(crd_width=crd_width, root=root)
+    raise ValueError(f"format must be 'compressed' or 'dense', not {format!r}")
+
+
+register(RtlPrimitive(
+    "fiberlookup", fiberlookup,
+    formal_params=({"format": "compressed", "crd_width": 3, "addr_width": 2},
+                   {"format": "compressed", "crd_width": 3, "addr_width": 2, "root": True},
+                   {"format": "dense", "crd_width": 3},
+                   {"format": "dense", "crd_width": 3, "root": True}),
+    doc=CompressedScanner.__doc__))
