@@ -27,19 +27,25 @@ class Reduce(SimPrimitive):
         app = out.append
         lapp = log.append
         acc = zero
+        open_ = False
         for i, t in enumerate(s):
             tt = type(t)
             if tt is int or tt is float:
                 acc = acc + t
+                open_ = True
                 lapp(C)
             elif tt is Stop:
                 app(acc)
                 acc = zero
+                open_ = False
                 lapp(C | O)
                 if t.level:
                     app(S(t.level - 1))
                     lapp(O)
             elif t is D:
+                if open_:
+                    raise self.error("values before D are not closed by a stop token",
+                                     ("val", i))
                 self.check_end("val", s, i)
                 app(D)
                 lapp(C | O)
