@@ -128,7 +128,7 @@ def test_root_repeat():
 
 
 def test_repeat_mismatched_done():
-    with pytest.raises(SimError, match="repeat signal is done"):
+    with pytest.raises(SimError, match="repeat signal ended while reference 1 was held"):
         run("repeat", {"ref": "0 S0 1 S0 D", "repsig": "R S D"})
 
 
@@ -419,3 +419,8 @@ def test_random_scan_reduce(seed):
 def test_reduce_unclosed_fiber():
     with pytest.raises(SimError, match="not closed by a stop token"):
         run("reduce", {"val": "1 2 S0 3 D"})
+
+
+def test_repeat_ref_left_over():
+    with pytest.raises(SimError, match="repeat signal is done but the reference input is not"):
+        run("repeat", {"ref": "0 S0 S0 D", "repsig": "R S D"})

@@ -13,9 +13,10 @@ Value variant (``vals=true``; ``inner`` is the value stream of the outer
 coordinates, same structure): drops every (coordinate, value) pair whose
 value is zero; stop tokens pass on both.
 
-Timing: one inner token consumed per firing (the outer token it pairs with
-is consumed in the same firing); outputs leave as soon as they are known,
-one per port per firing.
+Timing: an outer coordinate moves into a register in a firing of its own
+(so the outer FIFO never waits on the inner fiber, which may need the next
+outer element upstream to close); then one inner token per firing; outputs
+leave as soon as they are known, one per port per firing.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ class CrdDrop(SimPrimitive):
             tt = type(t)
             if tt is int or t is N:
                 io += 1
-                first = True
+                log.append(CO)          # into the held-coordinate register
+                first = False
                 kept = False
                 while True:
                     if ii >= ni:

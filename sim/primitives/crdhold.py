@@ -6,8 +6,10 @@ inner fiber belongs to each outer coordinate, plus one closing per empty
 outer fiber (``Sk`` on the outer stream where a coordinate is expected
 pairs with ``S(k+1)`` on the inner stream). An inner ``Sn`` with ``n >= 1``
 also closes the outer fiber, whose ``S(n-1)`` is consumed.
-Timing: one inner token per firing; loading an outer coordinate shares
-the firing of its first inner token."""
+Timing: an outer coordinate moves into the hold register in a firing of
+its own as soon as the register is free (so the outer FIFO never waits on
+an inner fiber that needs the next outer element upstream to close); then
+one inner token per firing."""
 
 from __future__ import annotations
 
@@ -37,19 +39,17 @@ class CrdHold(SimPrimitive):
         no = len(o)
         for ii, t in enumerate(s):
             tt = type(t)
+            if held is _NONE and io < no and (type(o[io]) is int or o[io] is N):
+                held = o[io]            # load the register in a firing of its own
+                io += 1
+                lapp(CO)
             if tt is int or t is N or tt is float:
                 mask = CI | OUT
                 if held is _NONE:
-                    if io >= no:
-                        raise self.missing_d("outer", o)
-                    h = o[io]
-                    if not (type(h) is int or h is N):
-                        raise self.error(f"inner fiber has coordinates but the outer "
-                                         f"stream has {h} where a coordinate is expected",
-                                         ("outer", io), ("inner", ii))
-                    held = h
-                    io += 1
-                    mask |= CO
+                    h = o[io] if io < no else None
+                    raise self.error(f"inner fiber has coordinates but the outer "
+                                     f"stream has {h} where a coordinate is expected",
+                                     ("outer", io), ("inner", ii))
                 oo.append(held)
                 lapp(mask)
             elif tt is Stop:

@@ -8,9 +8,9 @@ stop token ``Sk`` (an empty parent fiber) the signal must be ``S`` and
 ``S(k+1)`` is emitted. ``D`` on both inputs gives ``D``. A root repeater
 repeats the root reference stream ``0 D``.
 
-Timing: one signal per firing; loading a reference shares the firing of
-its first ``R``; a reference repeated zero times takes a firing of its own
-to load before the closing firing peeks the next one.
+Timing: a reference moves into the held register in a firing of its own
+as soon as the register is free; then one signal per firing (the closing
+``S`` peeks or consumes the next reference).
 """
 
 from __future__ import annotations
@@ -48,44 +48,35 @@ class Repeat(SimPrimitive):
         i = j = 0
         ns, nr = len(s), len(r)
         while True:
+            if held is _NONE and i < ns and (type(s[i]) is int or s[i] is N):
+                held = s[i]             # load the held register in a firing of its own
+                i += 1
+                if CR:
+                    lapp(CR)
             if j >= nr:
                 raise self.missing_d("repsig", r)
             sig = r[j]
             if sig is R:
-                mask = CS | O
                 if held is _NONE:
-                    if i >= ns:
-                        raise self.missing_d("ref", s)
-                    t = s[i]
-                    tt = type(t)
-                    if not (tt is int or t is N):
-                        raise self.error(f"repeat signal R but the reference input is {t}",
-                                         ("repsig", j), ("ref", i))
-                    held = t
-                    i += 1
-                    mask |= CR
+                    t = s[i] if i < ns else "end of stream"
+                    raise self.error(f"repeat signal R but the reference input is {t}",
+                                     ("repsig", j), ("ref", i))
                 app(held)
-                lapp(mask)
+                lapp(CS | O)
                 j += 1
             elif sig is RS:
                 if held is _NONE:
                     if i >= ns:
                         raise self.missing_d("ref", s)
                     t = s[i]
-                    tt = type(t)
-                    if tt is Stop:
-                        app(S(t.level + 1))
-                        lapp(CR | CS | O)
-                        i += 1
-                        j += 1
-                        continue
-                    if not (tt is int or t is N):
+                    if type(t) is not Stop:
                         raise self.error(f"repeat signal S but the reference input is {t}",
                                          ("repsig", j), ("ref", i))
-                    held = t
+                    app(S(t.level + 1))
+                    lapp(CR | CS | O)
                     i += 1
-                    if CR:
-                        lapp(CR)
+                    j += 1
+                    continue
                 if i >= ns:
                     raise self.missing_d("ref", s)
                 nx = s[i]
