@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import traceback
 
 import cocotb
 from cocotb.clock import Clock
@@ -174,7 +175,7 @@ async def _run_vector(dut, ports: dict, vec: dict) -> dict:
     await ClockCycles(dut.clk, 3)
     await ReadOnly()
     for sig, want in vec.get("expect_signals", {}).items():
-        got = getattr(dut, sig).value.to_unsigned()
+        got = int(getattr(dut, sig).value)
         if got != want:
             return fail(f"vector {vec['name']!r} (seed {seed}): signal {sig} = {got}, "
                         f"expected {want}")
@@ -202,7 +203,12 @@ async def run_vectors(dut):
     Clock(dut.clk, 10, unit="ns").start()
     try:
         for vec in cfg["vectors"]:
-            res = await _run_vector(dut, cfg["ports"], vec)
+            try:
+                res = await _run_vector(dut, cfg["ports"], vec)
+            except Exception as ex:   # a bench error is reported like a mismatch
+                res = {"name": vec["name"], "seed": vec["seed"], "cycles": 0, "ok": False,
+                       "message": f"vector {vec['name']!r} (seed {vec['seed']}): bench error "
+                                  f"{type(ex).__name__}: {ex}\n{traceback.format_exc(limit=4)}"}
             report.append(res)
             if not res["ok"]:
                 raise AssertionError(res["message"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -60,12 +60,11 @@ class ArrayVals(wiring.Component):
             fire.eq(ref.valid & free),
             rd.addr.eq(ref.payload.data),
             rd.en.eq(fire),
-            val.payload.kind.eq(kind),
+            # the whole payload in one assignment: Icarus never runs an
+            # `always @*` for a field whose inputs do not change after time 0
+            val.payload.as_value().eq(
+                Cat(Mux(from_mem, rd.data.as_unsigned(), level)[:self.val_width], kind)),
         ]
-        with m.If(from_mem):
-            m.d.comb += val.payload.data.eq(rd.data)
-        with m.Else():
-            m.d.comb += val.payload.data.eq(level)
         with m.If(fire):
             k = ref.payload.kind
             m.d.sync += [
