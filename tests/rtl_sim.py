@@ -121,3 +121,70 @@ def run_stream_sim(dut, inputs: dict, *, seed: int = 0, p_valid: float = 1.0,
             f"seed {seed}: no D on every output after {max_cycles} cycles (deadlock?); got "
             + "; ".join(f"{p}: {T.fmt(g)}" for p, g in got.items()))
     return SimResult(got, state["cycles"])
+
+
+def check_case(type_name: str, attrs: dict, ins: dict, *, seed: int = 0,
+               p_valid: float = 1.0, p_ready: float = 1.0, stated: dict | None = None,
+               dut=None, val_width: int | None = None) -> SimResult:
+    """Run one case of :mod:`cocotb_tests.primitive_cases` on the Amaranth
+    simulator and compare every output token for token with the golden model
+    (and with the ``stated`` outputs, e.g. the spec's). Raises with the seed."""
+    from cocotb_tests import primitive_cases as pc
+    vw = val_width or pc.VAL_WIDTH
+    ins = {p: T.parse(s) if isinstance(s, str) else list(s) for p, s in ins.items()}
+    want = pc.expected(type_name, attrs, ins, vw)
+    for p, s in (stated or {}).items():
+        s = T.parse(s) if isinstance(s, str) else s
+        assert T.fmt(want[p]) == T.fmt(s), \
+            f"golden model disagrees with the stated {p}: {T.fmt(want[p])} vs {T.fmt(s)}"
+    dut = dut if dut is not None else pc.factory(type_name, attrs, val_width=vw)
+    r = run_stream_sim(dut, pc.rtl_ports(type_name, ins, "in"), seed=seed,
+                       p_valid=p_valid, p_ready=p_ready)
+    want_rtl = pc.rtl_ports(type_name, want, "out", ins)
+    for p, s in want_rtl.items():
+        got = r.outputs[p]
+        if T.fmt(got) != T.fmt(s):
+            i = next((k for k, (a, b) in enumerate(zip(got, s)) if T.fmt([a]) != T.fmt([b])),
+                     min(len(got), len(s)))
+            raise AssertionError(
+                f"{type_name} {attrs} seed {seed} (p_valid {p_valid}, p_ready {p_ready}): "
+                f"port {p} differs at token {i}\n  inputs: "
+                + "; ".join(f"{k}: {T.fmt(v)}" for k, v in ins.items())
+                + f"\n  expected: {T.fmt(s)}\n  received: {T.fmt(got)}")
+    return r
+
+
+def golden_firings(type_name: str, attrs: dict, ins: dict) -> int:
+    """Number of firings of the golden model on ``ins`` (its cycle count
+    with unlimited buffering): the throughput reference."""
+    from sim.primitive import create, make_node
+    if type_name == "sub":
+        type_name, attrs = "add", {**attrs, "sub": True}
+    log: list = []
+    create(make_node(type_name, **attrs)).run(
+        {p: T.parse(s) if isinstance(s, str) else list(s) for p, s in ins.items()}, log)
+    return len(log)
+
+
+#: Stall profiles (p_valid, p_ready) cycled through by the random tests.
+PROFILES = ((1.0, 1.0), (0.7, 0.7), (0.4, 0.9), (0.9, 0.3), (0.5, 0.5))
+
+
+def expect_param_error(fn, match: str):
+    """``fn()`` raises ValueError matching ``match``; the half-built
+    component is collected with Amaranth's 'never used' warning silenced."""
+    import gc
+    import re
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fn()
+        except ValueError as ex:
+            msg = str(ex)
+            del ex
+        else:
+            raise AssertionError(f"no ValueError (expected {match!r})")
+        gc.collect()
+    assert re.search(match, msg), f"message {msg!r} does not match {match!r}"
+    return msg

@@ -1,0 +1,93 @@
+"""rtl/primitives/spaccumulator.py (order 1) on the Amaranth simulator: the
+spec vector in stop-token form, random fibertrees against the golden model
+with stalls (with and without the outer index, several bitmap word widths,
+back-to-back updates of one coordinate), throughput, parameter checks."""
+
+import random
+
+import pytest
+
+from cocotb_tests import primitive_cases as pc
+from rtl.primitives import build
+from rtl.primitives.spaccumulator import SpAccumulator1
+from rtl_sim import PROFILES, check_case, expect_param_error, golden_firings
+
+NAME = "spaccumulator"
+DIM = pc.SPACC_DIM
+
+
+def _dut(attrs, word=4, val_width=pc.VAL_WIDTH, dim=DIM):
+    return SpAccumulator1(dim, pc.CRD_WIDTH, val_width, outer=bool(attrs.get("in1")), word=word)
+
+
+@pytest.mark.parametrize("case", pc.spec_cases(NAME), ids=lambda c: c[0])
+@pytest.mark.parametrize("profile", PROFILES[:3])
+def test_spec(case, profile):
+    _, attrs, ins, stated = case
+    check_case(NAME, attrs, ins, stated=stated, seed=7, p_valid=profile[0], p_ready=profile[1],
+               dut=_dut(attrs, word=2, dim=5))
+
+
+def test_explicit_zero_and_same_coordinate_back_to_back():
+    ins = {"crd_outer": "3 3 3 3 S0 3 S2 D", "crd_inner": "1 1 1 4 S0 1 S2 D",
+           "val": "40 2 -2 7 S0 -40 S2 D"}
+    check_case(NAME, {"order": 1, "in0": "j", "in1": "i"}, ins,
+               stated={"crd_outer": "3 S0 D", "crd_inner": "1 4 S1 D", "val": "0 7 S1 D"},
+               dut=_dut({"in1": "i"}))
+
+
+def test_empty_groups():
+    # groups without entries: no outer coordinate; closings kept
+    ins = {"crd_outer": "S0 S1 2 S0 S2 D", "crd_inner": "S0 S1 5 S0 S2 D",
+           "val": "S0 S1 9 S0 S2 D"}
+    check_case(NAME, {"order": 1, "in0": "j", "in1": "i"}, ins,
+               stated={"crd_outer": "2 S0 D", "crd_inner": "5 S1 D", "val": "9 S1 D"},
+               dut=_dut({"in1": "i"}), p_ready=0.5)
+
+
+@pytest.mark.parametrize("outer", [True, False])
+@pytest.mark.parametrize("seed", range(6))
+def test_random(seed, outer):
+    rng = random.Random(seed)
+    for k, word in enumerate((4, 16, 1)):
+        attrs, ins = pc.random_case(NAME, rng, outer=outer)
+        pv, pr = PROFILES[(seed + k) % len(PROFILES)]
+        check_case(NAME, attrs, ins, seed=seed, p_valid=pv, p_ready=pr, dut=_dut(attrs, word))
+
+
+def test_word_not_dividing_dim():
+    rng = random.Random(21)
+    for _ in range(3):
+        attrs, ins = pc.random_case(NAME, rng)
+        check_case(NAME, attrs, ins, p_valid=0.7, p_ready=0.6, dut=_dut(attrs, word=5))
+
+
+def test_wraparound():
+    attrs, ins = pc.random_case(NAME, random.Random(2), big=True, range=(-32, 31))
+    check_case(NAME, attrs, ins, dut=_dut(attrs, val_width=6), val_width=6)
+
+
+@pytest.mark.parametrize("word", [4, 16])
+def test_throughput(word):
+    # accumulation: one triple per cycle; drain per group: nnz + dim/word + 3
+    attrs, ins = pc.random_case(NAME, random.Random(12), nlevels=3, big=True)
+    r = check_case(NAME, attrs, ins, dut=_dut(attrs, word))
+    n = golden_firings(NAME, attrs, ins)
+    groups = sum(1 for t in ins["crd_inner"] if type(t).__name__ == "Stop" and t.level >= 1)
+    bound = n + groups * (DIM // word + 3) + 1
+    print(f"spaccumulator word={word}: {len(ins['crd_inner'])} input tokens, {groups} groups, "
+          f"{n} golden firings, {r.cycles} cycles (bound {bound})")
+    assert r.cycles <= bound
+
+
+def test_registry():
+    dut = build(NAME, dim=8, outer=False)
+    assert "crd_outer" not in dut.signature.members
+    expect_param_error(lambda: build(NAME, dim=8, order=2), "order must be 1")
+
+
+def test_bad_params():
+    expect_param_error(lambda: SpAccumulator1(0), "dim must be an integer in 1..65536")
+    expect_param_error(lambda: SpAccumulator1(8, word=0), "word must be an integer in 1..64")
+    expect_param_error(lambda: SpAccumulator1(8, outer="no"), "outer must be True or False")
+    expect_param_error(lambda: SpAccumulator1(8, val_width=0), "val_width must be")
