@@ -1,0 +1,138 @@
+"""``sam sim``: sim.cli.simulate and the sub-command through sam.cli.main;
+reference graphs from tests/data run on the golden model."""
+
+from __future__ import annotations
+
+import glob
+import json
+
+import numpy as np
+import pytest
+import scipy.io
+import scipy.sparse as sp
+
+from sam import dot, jsonio
+from sam.graph import Graph
+from sam.formats import Tensor
+from sam.io import load_tensor
+from sim import expected_formats, run_graph
+from sim.cli import SimCliError, simulate
+
+import graphs
+
+
+@pytest.fixture
+def files(tmp_path):
+    rng = np.random.default_rng(7)
+    A = sp.random(15, 12, 0.3, format="coo", random_state=rng,
+                  data_rvs=lambda k: rng.integers(1, 9, k)).astype(np.int64)
+    C = sp.random(12, 10, 0.3, format="coo", random_state=rng,
+                  data_rvs=lambda k: rng.integers(1, 9, k)).astype(np.int64)
+    v = sp.random(12, 1, 0.5, format="coo", random_state=rng,
+                  data_rvs=lambda k: rng.integers(1, 9, k)).astype(np.int64)
+    for name, m in (("A", A), ("C", C), ("v", v)):
+        scipy.io.mmwrite(tmp_path / f"{name}.mtx", m, field="integer")
+    dot.dump(graphs.matmul_kij(), tmp_path / "kij.gv")
+    jsonio.dump(graphs.spmv(True), tmp_path / "spmv.json")
+    dot.dump(graphs.vec_scalar_mul(), tmp_path / "vsm.gv")
+    return tmp_path, A.tocsr(), C.tocsr(), v.toarray().ravel()
+
+
+def test_simulate_converts_formats_and_writes(files):
+    d, A, C, v = files
+    # kij reads B as ss10: the .mtx is converted; dims come from the files
+    res = simulate(d / "kij.gv", [f"B={d / 'A.mtx'}", f"C={d / 'C.mtx'}"],
+                   [f"X={d / 'X.mtx'}"], mode="cycle", fifo_depth=2,
+                   stats_path=d / "stats.json")
+    want = (A @ C).toarray()
+    assert np.array_equal(res.output.to_dense(), want)
+    assert np.array_equal(load_tensor(d / "X.mtx").to_dense(), want)
+    stats = json.loads((d / "stats.json").read_text())
+    assert stats["cycles"] == res.cycles > 0
+    assert stats["output"]["shape"] == [15, 10]
+    assert set(stats["nodes"]) == set(res.stats)
+
+
+def test_simulate_json_graph_and_vector(files):
+    d, A, C, v = files
+    res = simulate(d / "spmv.json", [f"B={d / 'A.mtx'}", f"c={d / 'v.mtx'}"],
+                   [f"x={d / 'x.tns'}"])
+    assert np.array_equal(res.output.to_dense(), A @ v)
+    assert np.array_equal(load_tensor(d / "x.tns", "s0").to_dense(), A @ v)
+
+
+def test_simulate_scalar(files):
+    d, A, C, v = files
+    res = simulate(d / "vsm.gv", ["b=2.5", f"c={d / 'v.mtx'}"], [f"x={d / 'x.npy'}"])
+    assert np.allclose(res.output.to_dense(), 2.5 * v)
+    assert np.allclose(np.load(d / "x.npy"), 2.5 * v)
+
+
+@pytest.mark.parametrize("args,match", [
+    (["B"], "must look like NAME=VALUE"),
+    (["Z=1"], "not read by the graph"),
+    (["b=nofile.mtx"], "scalar in the graph"),
+])
+def test_simulate_bad_inputs(files, args, match):
+    d, *_ = files
+    with pytest.raises(SimCliError, match=match):
+        simulate(d / "vsm.gv", args + [f"c={d / 'v.mtx'}"])
+
+
+def test_simulate_bad_output_and_graph(files):
+    d, *_ = files
+    with pytest.raises(SimCliError, match="output Y is not produced"):
+        simulate(d / "vsm.gv", ["b=2", f"c={d / 'v.mtx'}"], [f"Y={d / 'y.npy'}"])
+    with pytest.raises(SimCliError, match="no such graph file"):
+        simulate(d / "missing.gv", [])
+
+
+def test_sam_sim_command(files, capsys):
+    from sam.cli import main
+    d, A, C, v = files
+    rc = main(["sim", str(d / "kij.gv"), "-i", f"B={d / 'A.mtx'}", "-i", f"C={d / 'C.mtx'}",
+               "--mode", "cycle", "--fifo-depth", "3"])
+    out = capsys.readouterr().out
+    nnz = int(np.count_nonzero((A @ C).toarray()))
+    assert rc == 0
+    assert f"X: shape (15, 10), format ss01, nnz {nnz}" in out
+    assert "cycles: " in out
+    rc = main(["sim", str(d / "kij.gv"), "-i", f"B={d / 'A.mtx'}"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "sam: error: missing input tensor C" in err
+
+
+REF_GRAPHS = sorted(glob.glob(str(__import__("pathlib").Path(__file__).parent / "data" / "*.gv")))
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("path", REF_GRAPHS, ids=lambda p: p.rsplit("/", 1)[-1])
+def test_reference_graphs_run(path):
+    """Reference-compiler graphs stored in tests/data run and match numpy."""
+    g = Graph.load(path)
+    want = expected_formats(g)
+    rng = np.random.default_rng(11)
+    mats = {}
+    ins = {}
+    for name, f in want.items():
+        if f.order == 0:
+            mats[name] = ins[name] = 3
+        elif f.order == 1:
+            mats[name] = rng.integers(0, 3, 9) * (rng.random(9) < 0.6)
+            ins[name] = Tensor.from_dense(mats[name], f, name=name)
+        elif f.order == 2:
+            mats[name] = sp.random(8, 9, 0.4, format="csr", random_state=rng,
+                                   data_rvs=lambda k: rng.integers(1, 5, k)).astype(np.int64)
+            ins[name] = Tensor.from_scipy(mats[name], f, name=name)
+        else:
+            pytest.skip(f"no generator for order-{f.order} inputs")
+    res = run_graph(g, ins)
+    func = res.output.to_dense()
+    cyc = run_graph(g, ins, mode="cycle", fifo_depth=1).output.to_dense()
+    assert np.array_equal(func, cyc)
+    stem = path.rsplit("/", 1)[-1][:-3]
+    gold = {"mat_vecmul_ij": lambda m: m["B"] @ m["c"],
+            "mat_vecmul_ji": lambda m: m["B"] @ m["c"],
+            "vec_ds_compression": lambda m: m["b"]}.get(stem)
+    if gold is not None:
+        assert np.array_equal(func, gold(mats))
