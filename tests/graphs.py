@@ -15,9 +15,9 @@ __all__ = ["spmv", "mat_elemadd", "mat_elemmul", "mat_elemadd3", "matmul_ikj",
 def spmv(crddrop: bool = False) -> Graph:
     """x(i) = B(i,j) * c(j), loop order ij (spec 3.4; node ids as there).
 
-    With ``crddrop``, a crddrop (outer = B's i, inner = the products) drops
-    the rows whose intersection is empty, from x0 and (through its inner
-    output feeding the reducer) from the values, so they stay aligned.
+    With ``crddrop``, a ``crddrop vals=true`` (outer = B's i, inner = the
+    sums) drops the rows whose sum is zero from x0 and the values together
+    (custard's convention, design.md), which also handles an empty B.
     """
     g = Graph("spmv_crddrop" if crddrop else "spmv",
               formats={"x": "s0", "B": "ss01", "c": "s0"})
@@ -45,16 +45,16 @@ def spmv(crddrop: bool = False) -> Graph:
     g.connect(6, "ref_c", 5, "ref")
     g.connect(4, "val", 3, "val0")
     g.connect(5, "val", 3, "val1")
-    g.connect(2, "val", 0, "val")
+    g.connect(3, "val", 2, "val")
     if crddrop:
-        g.add_node("crddrop", 13, outer="i", inner="j")
+        g.add_node("crddrop", 13, outer="i", inner="vals", vals=True)
         g.connect(12, "crd", 13, "outer")
-        g.connect(3, "val", 13, "inner")
+        g.connect(2, "val", 13, "inner")
         g.connect(13, "outer", 1, "crd")
-        g.connect(13, "inner", 2, "val")
+        g.connect(13, "inner", 0, "val")
     else:
         g.connect(12, "crd", 1, "crd")
-        g.connect(3, "val", 2, "val")
+        g.connect(2, "val", 0, "val")
     return g.validate()
 
 

@@ -314,3 +314,10 @@ def test_kernels_random_sweep(seed):
         g = graphs.GRAPHS[kernel]()
         res = run_graph(g, tensors_for(g, {"B": B, "C": C}), mode="cycle")
         assert np.array_equal(res.output.to_dense(), (B @ C).toarray()), f"seed {seed}"
+
+
+def test_spmv_empty_matrix():
+    B = Tensor.from_coo(np.zeros((2, 0), dtype=np.int64), [], (3, 4), "ss01", name="B")
+    c = Tensor.from_coo([[1]], [2], (4,), "s0", name="c")
+    res = run_graph(graphs.spmv(True), {"B": B, "c": c}, mode="cycle")
+    assert res.output.to_dense().tolist() == [0, 0, 0] and res.output.nnz == 0

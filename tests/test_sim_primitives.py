@@ -424,3 +424,15 @@ def test_reduce_unclosed_fiber():
 def test_repeat_ref_left_over():
     with pytest.raises(SimError, match="repeat signal is done but the reference input is not"):
         run("repeat", {"ref": "0 S0 S0 D", "repsig": "R S D"})
+
+
+def test_crddrop_vals_reducer_on_empty_parent():
+    out, _ = run("crddrop", {"outer": "S0 D", "inner": "0 S0 D"},
+                 outer="i", inner="vals", vals=True)
+    assert out == {"outer": "S0 D", "inner": "S0 D"}
+    out, _ = run("crddrop", {"outer": "1 S0 S1 D", "inner": "2 S0 0 S1 D"},
+                 outer="i", inner="vals", vals=True)
+    assert out == {"outer": "1 S0 S1 D", "inner": "2 S0 S1 D"}
+    with pytest.raises(SimError, match="does not pair"):
+        run("crddrop", {"outer": "S0 D", "inner": "3 S0 D"},
+            outer="i", inner="vals", vals=True)

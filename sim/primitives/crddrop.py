@@ -11,7 +11,10 @@ closing ``Sn`` in the inner stream, as any empty parent fiber does.
 
 Value variant (``vals=true``; ``inner`` is the value stream of the outer
 coordinates, same structure): drops every (coordinate, value) pair whose
-value is zero; stop tokens pass on both.
+value is zero; stop tokens pass on both. A single zero value closed by the
+same stop token as an empty coordinate fiber (what a reducer emits for an
+empty parent fiber, e.g. outer ``S0 D`` with inner ``0 S0 D``) is dropped
+too (design.md, reducer on empty parent fibers).
 
 Timing: an outer coordinate moves into a register in a firing of its own
 (so the outer FIFO never waits on the inner fiber, which may need the next
@@ -43,34 +46,49 @@ class CrdDrop(SimPrimitive):
         return self._run_crd(o, s, log)
 
     def _run_vals(self, o, s, log):
-        if len(o) != len(s):
-            raise self.error(f"outer and inner (values) streams differ in length "
-                             f"({len(o)} vs {len(s)})", ("inner", min(len(o), len(s))))
-        CC = self.cbit("outer") | self.cbit("inner")
+        CO, CI = self.cbit("outer"), self.cbit("inner")
+        CC = CO | CI
         OUT = self.obit("outer") | self.obit("inner")
         oo, oi = [], []
         lapp = log.append
-        for i, (c, v) in enumerate(zip(o, s)):
+        io = ii = 0
+        no, ni = len(o), len(s)
+        fiber_empty = True        # no coordinate since the last outer stop token
+        while True:
+            if io >= no:
+                raise self.missing_d("outer", o)
+            if ii >= ni:
+                raise self.missing_d("inner", s)
+            c, v = o[io], s[ii]
             tc, tv = type(c), type(v)
             if tc is int and (tv is int or tv is float):
-                if v == 0:
-                    lapp(CC)
-                else:
+                if v != 0:
                     oo.append(c); oi.append(v)
                     lapp(CC | OUT)
+                else:
+                    lapp(CC)
+                io += 1; ii += 1
+                fiber_empty = False
             elif tc is Stop and c is v:
                 oo.append(c); oi.append(v)
                 lapp(CC | OUT)
+                io += 1; ii += 1
+                fiber_empty = True
+            elif (tc is Stop and fiber_empty and (tv is int or tv is float) and v == 0
+                  and ii + 1 < ni and s[ii + 1] is c):
+                # a reducer's sum over an empty parent fiber (design.md): the
+                # coordinate fiber is empty, the value fiber holds one zero
+                lapp(CI)
+                ii += 1
             elif c is D and v is D:
-                self.check_end("outer", o, i)
+                self.check_end("outer", o, io)
+                self.check_end("inner", s, ii)
                 oo.append(D); oi.append(D)
                 lapp(CC | OUT)
                 break
             else:
                 raise self.error(f"outer token {c} does not pair with value {v}",
-                                 ("outer", i), ("inner", i))
-        else:
-            raise self.missing_d("outer", o)
+                                 ("outer", io), ("inner", ii))
         return {"outer": oo, "inner": oi}
 
     def _run_crd(self, o, s, log):
