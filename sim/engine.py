@@ -104,7 +104,7 @@ def run_graph(graph: Graph, inputs: dict, *, mode: str = "functional",
         if cur in streams:
             streams[key] = streams[cur]
     tokens = sum(len(streams[(e.src, e.src_port)]) for e in low.edges)
-    output = _assemble(graph, low, prims, binding.dims)
+    output = _assemble(graph, low, prims, binding.dims, isinstance(ctx.zero, float))
     res = SimResult(output, streams, tokens, low, logs, dict(binding.dims), mode=mode)
     if mode == "cycle":
         from .cycle import replay_graph
@@ -114,7 +114,8 @@ def run_graph(graph: Graph, inputs: dict, *, mode: str = "functional",
     return res
 
 
-def _assemble(graph: Graph, low: Graph, prims: dict, dims: dict) -> Tensor | None:
+def _assemble(graph: Graph, low: Graph, prims: dict, dims: dict,
+              float_vals: bool) -> Tensor | None:
     writers = [prims[n.id] for n in low.nodes.values() if n.type == "fiberwrite"]
     if not writers:
         return None
@@ -171,9 +172,8 @@ def _assemble(graph: Graph, low: Graph, prims: dict, dims: dict) -> Tensor | Non
         written.append(WrittenLevel(np.asarray(w.crd, dtype=np.int64),
                                     np.asarray(w.seg, dtype=np.int64), dims[idx]))
     vals = vals_w[0].vals
-    is_float = any(type(v) is float for v in vals)
-    arr = np.asarray(vals, dtype=np.float64 if is_float else np.int64) if vals else \
-        np.zeros(0, dtype=np.int64)
+    is_float = float_vals or any(type(v) is float for v in vals)
+    arr = np.asarray(vals, dtype=np.float64 if is_float else np.int64)
     return assemble_output(tuple(shape), fmt, written, arr, name)
 
 

@@ -436,3 +436,40 @@ def test_crddrop_vals_reducer_on_empty_parent():
     with pytest.raises(SimError, match="does not pair"):
         run("crddrop", {"outer": "S0 D", "inner": "3 S0 D"},
             outer="i", inner="vals", vals=True)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_tensor_scan_matches_formats(seed):
+    """Scanner chains over random 3-tensors (any level format mix) give
+    sam.formats' reference streams; identity writers give the tensor back."""
+    import numpy as np
+    from sam.formats import Tensor, WrittenLevel, assemble_output, tensor_streams
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(x) for x in rng.integers(1, 5, 3))
+    dense = rng.integers(1, 9, shape) * (rng.random(shape) < rng.random())
+    letters = "".join(rng.choice(list("sd"), 3))
+    order = [int(x) for x in rng.permutation(3)]
+    t = Tensor.from_dense(dense, f"{letters}{''.join(map(str, order))}", name="B")
+    ctx = SimContext(levels={("B", lv.mode): LevelData(lv.format, lv.dim,
+                                                      {k: v.tolist() for k, v in lv.arrays.items()})
+                             for lv in t.levels},
+                     values={"B": t.vals.tolist()})
+    refs = None
+    written = []
+    for l, (want_crd, want_ref) in enumerate(tensor_streams(t)):
+        lv = t.levels[l]
+        node = make_node("fiberlookup", tensor="B", index="ijk"[lv.mode], mode=lv.mode,
+                         format=lv.format, root=l == 0)
+        out = create(node, ctx).run({} if l == 0 else {"ref": refs}, [])
+        assert out["crd"] == want_crd and out["ref"] == want_ref, f"seed {seed} level {l}"
+        refs = out["ref"]
+        w = create(make_node("fiberwrite", tensor="X", index="ijk"[lv.mode], mode=str(lv.mode),
+                             format=lv.format), ctx)
+        w.run({"crd": out["crd"]}, [])
+        written.append(WrittenLevel(np.array(w.crd, dtype=np.int64),
+                                    np.array(w.seg, dtype=np.int64), lv.dim))
+    vals = create(make_node("arrayvals", tensor="B"), ctx).run({"ref": refs}, [])["val"]
+    vw = create(make_node("fiberwrite", tensor="X", mode="vals"), ctx)
+    vw.run({"val": vals}, [])
+    x = assemble_output(t.shape, t.format, written, np.array(vw.vals, dtype=np.int64), "X")
+    assert np.array_equal(x.to_dense(), dense), f"seed {seed}"
