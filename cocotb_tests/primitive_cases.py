@@ -74,10 +74,45 @@ def expected(type_name: str, attrs: dict, ins: dict, val_width: int = VAL_WIDTH)
     return {p: (wrap_vals(s, val_width) if p in val_outs else s) for p, s in out.items()}
 
 
-def _attrs(type_name, **kw):
-    if _joiner(type_name):
-        return {"operands": list(OPERANDS)}
-    return kw
+def firings(type_name: str, attrs: dict, ins: dict) -> int:
+    """Number of firings of the golden model on ``ins`` (its cycle count with
+    unlimited buffering): the throughput reference."""
+    from sim.primitive import create, make_node
+    if type_name == "sub":
+        type_name, attrs = "add", {**attrs, "sub": True}
+    log: list = []
+    create(make_node(type_name, **attrs)).run(
+        {p: T.parse(s) if isinstance(s, str) else list(s) for p, s in ins.items()}, log)
+    return len(log)
+
+
+def vectors(type_name: str, seeds=range(1, 6), profiles=((0.7, 0.7), (0.4, 0.9), (0.9, 0.3)),
+            throughput: bool = True, **case_kw) -> list:
+    """cocotb :class:`~cocotb_tests.harness.Vector` list: the spec cases with
+    stalls, one random case per seed (stall profiles cycled), and a
+    throughput case (no stalls, at most golden firings + 3 cycles)."""
+    from cocotb_tests.harness import Vector
+
+    def vec(name, attrs, ins, **kw):
+        want = expected(type_name, attrs, ins)
+        return Vector(name, inputs=rtl_ports(type_name, ins, "in"),
+                      expected=rtl_ports(type_name, want, "out", ins), **kw)
+    vecs = []
+    if not case_kw:
+        for k, (name, attrs, ins, stated) in enumerate(spec_cases(type_name)):
+            want = expected(type_name, attrs, ins)
+            for p, st in stated.items():
+                assert T.fmt(want[p]) == T.fmt(T.parse(st)), f"golden model disagrees with spec {name}"
+            vecs.append(vec(name, attrs, ins, seed=k, p_valid=0.7, p_ready=0.7))
+    for i, seed in enumerate(seeds):
+        attrs, ins = random_case(type_name, random.Random(seed), **case_kw)
+        pv, pr = profiles[i % len(profiles)]
+        vecs.append(vec(f"rand{seed}", attrs, ins, seed=seed, p_valid=pv, p_ready=pr))
+    if throughput:
+        attrs, ins = random_case(type_name, random.Random(99), big=True, **case_kw)
+        vecs.append(vec("throughput", attrs, ins, seed=99,
+                        expect_cycles_max=firings(type_name, attrs, ins) + 3))
+    return vecs
 
 
 def spec_cases(type_name: str) -> list[tuple[str, dict, dict, dict]]:
@@ -245,7 +280,8 @@ def random_case(type_name: str, rng: random.Random, nlevels: int | None = None,
     raise KeyError(type_name)
 
 
-def factory(type_name: str, attrs: dict, crd_width: int = CRD_WIDTH, val_width: int = VAL_WIDTH):
+def factory(type_name: str, attrs: dict, crd_width: int = CRD_WIDTH, val_width: int = VAL_WIDTH,
+            word: int = 4):
     """A fresh component for ``type_name`` with catalogue ``attrs``."""
     from rtl.primitives.alu import Alu
     from rtl.primitives.crddrop import CrdDrop
@@ -269,5 +305,5 @@ def factory(type_name: str, attrs: dict, crd_width: int = CRD_WIDTH, val_width: 
         return CrdHold(crd_width)
     if type_name == "spaccumulator":
         return SpAccumulator1(SPACC_DIM, crd_width, val_width, outer=bool(attrs.get("in1")),
-                              word=attrs.get("_word", 4))
+                              word=word)
     raise KeyError(type_name)

@@ -38,7 +38,7 @@ def test_wraparound(op):
 
 @pytest.mark.parametrize("op", ["mul", "add"])
 def test_throughput(op):
-    attrs, ins = pc.random_case(op, random.Random(5), nlevels=2, big=True)
+    attrs, ins = pc.random_case(op, random.Random(5), nlevels=3, big=True)
     r = check_case(op, attrs, ins)
     n = golden_firings(op, attrs, ins)
     print(f"alu {op}: {n} tokens, {r.cycles} cycles")

@@ -29,7 +29,7 @@ def test_random(seed):
 
 
 def test_throughput():
-    attrs, ins = pc.random_case(NAME, random.Random(7), nlevels=2, big=True)
+    attrs, ins = pc.random_case(NAME, random.Random(7), nlevels=3, big=True)
     r = check_case(NAME, attrs, ins)
     firings = golden_firings(NAME, attrs, ins)
     print(f"{NAME}: {firings} golden firings, {r.cycles} cycles")
