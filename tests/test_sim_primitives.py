@@ -473,3 +473,12 @@ def test_random_tensor_scan_matches_formats(seed):
     vw.run({"val": vals}, [])
     x = assemble_output(t.shape, t.format, written, np.array(vw.vals, dtype=np.int64), "X")
     assert np.array_equal(x.to_dense(), dense), f"seed {seed}"
+
+
+def test_alu_reducer_zero_over_empty_fiber():
+    assert run("add", {"val0": "S0 D", "val1": "0 S0 D"}, sub=True)[0] == {"val": "S0 D"}
+    assert run("mul", {"val0": "2 S0 0 S1 D", "val1": "3 S0 S1 D"})[0] == {"val": "6 S0 S1 D"}
+    with pytest.raises(SimError, match="token kinds differ"):
+        run("add", {"val0": "S0 D", "val1": "1 S0 D"})
+    with pytest.raises(SimError, match="token kinds differ"):
+        run("add", {"val0": "4 S0 D", "val1": "4 0 S0 D"})

@@ -5,8 +5,11 @@ values combine (``val0 op val1``; ``add`` with ``sub=1`` computes
 ``val0 - val1``); equal stop tokens and ``D`` pass. A stop token facing a
 value, or two different stop tokens, is a malformed stream and an error
 (the reference's int-only fill patch is not copied; design.md, deliberate
-difference 3). Python arithmetic keeps ints ints and floats floats.
-One token pair per firing."""
+difference 3), except for the reducer-on-empty-parent case: an empty fiber
+on one side (a stop token right after a stop token or the stream start)
+facing a lone zero closed by the same stop token drops the zero (design.md).
+Python arithmetic keeps ints ints and floats floats. One token pair per
+firing."""
 
 from __future__ import annotations
 
@@ -28,29 +31,49 @@ class Alu(SimPrimitive):
     def run(self, ins, log):
         x, y = self.inputs_of(ins)
         f = self.op()
+        C0, C1 = self.cbit("val0"), self.cbit("val1")
+        BOTH = C0 | C1 | self.obit("val")
         out = []
         app = out.append
-        n = min(len(x), len(y))
-        for i in range(n):
+        lapp = log.append
+        nx, ny = len(x), len(y)
+        i = j = 0
+        fiber_empty = True        # no value since the last stop token
+        while i < nx and j < ny:
             a = x[i]
-            b = y[i]
+            b = y[j]
             ta = type(a)
             tb = type(b)
             if (ta is int or ta is float) and (tb is int or tb is float):
                 app(f(a, b))
+                fiber_empty = False
             elif a is b and ta is Stop:
                 app(a)
+                fiber_empty = True
             elif a is D and b is D:
                 self.check_end("val0", x, i)
-                self.check_end("val1", y, i)
+                self.check_end("val1", y, j)
                 app(D)
+                lapp(BOTH)
                 break
+            elif (fiber_empty and ta is Stop and (tb is int or tb is float) and b == 0
+                  and j + 1 < ny and y[j + 1] is a):
+                j += 1            # a reducer's zero over an empty fiber (design.md)
+                lapp(C1)
+                continue
+            elif (fiber_empty and tb is Stop and (ta is int or ta is float) and a == 0
+                  and i + 1 < nx and x[i + 1] is b):
+                i += 1
+                lapp(C0)
+                continue
             else:
-                raise self.error(f"token kinds differ: {a} vs {b}", ("val0", i), ("val1", i))
+                raise self.error(f"token kinds differ: {a} vs {b}", ("val0", i), ("val1", j))
+            lapp(BOTH)
+            i += 1
+            j += 1
         else:
-            port, s = ("val0", x) if len(x) <= len(y) else ("val1", y)
+            port, s = ("val0", x) if i >= nx else ("val1", y)
             raise self.missing_d(port, s)
-        log.extend([self.cbit("val0") | self.cbit("val1") | self.obit("val")] * len(out))
         return {"val": out}
 
 
