@@ -111,9 +111,11 @@ def dims_for(plan):
 def variants(name):
     """(loop order, variant, formats) for every permutation of the kernel's
     indices and three format variants; mode orders follow the loop order."""
-    plan = custard.plan(name)
-    accs = [plan.out] + plan.inputs
-    for perm in itertools.permutations(plan.order):
+    text, _, _, _ = custard.resolve(name)
+    st = custard.parse(text)
+    accs = [st.lhs] + st.accesses
+    indices = list(dict.fromkeys(v for a in accs for v in a.indices))
+    for perm in itertools.permutations(indices):
         pos = {v: k for k, v in enumerate(perm)}
         for var in ("s", "ds", "d"):
             fm = {}
@@ -264,3 +266,45 @@ def test_suitesparse(name, mtx):
         arrays = {"B": B, "C": _shift(B).T.copy()}
     arrays = {a.name: arrays[a.name] for a in plan.inputs}
     run_and_compare(g, plan, arrays, f"{name} on {mtx}")
+
+
+# ----------------------------------------------------------------------------
+# expressions outside the library (the lowering is generic)
+
+EXTRA = [
+    "X(i,j) = b(i) * c(j)",
+    "X(i,j) = B(i,j) + c(i) * d(j)",
+    "x(i) = B(i,j) * c(j) + d(i)",
+    "X(i,j) = B(i,j) * c(j) - D(i,j)",
+    "x(j) = B(i,j)",
+    "X(j,k) = B(i,j,k)",
+    "x = b(i) * c(i)",
+    "x(i) = b * c(i) + d(i)",
+    "X(i,j) = (B(i,j) + C(i,j)) * D(i,j)",
+    "x(i) = (b(i) + c(i)) * (d(i) - e(i))",
+    "X(i,j) = B(i,j) * (C(i,k) * D(k,j))",
+    "x(i) = B(i,j,k) * c(j) * d(k)",
+    "X(i,k) = B(i,j) * C(j,k) * d(k)",
+]
+
+
+def _extra_params():
+    out = []
+    for text in EXTRA:
+        for perm, var, fm in supported_variants(text):
+            out.append(pytest.param(text, perm, fm, id=f"{text.replace(' ', '')}-{''.join(perm)}-{var}"))
+    return out
+
+
+def test_extra_expressions_are_supported_somewhere():
+    for text in EXTRA:
+        assert supported_variants(text), text
+
+
+@pytest.mark.parametrize("text,perm,fm", _extra_params())
+def test_extra_expressions(text, perm, fm):
+    plan = custard.plan(text, fm, perm)
+    g = custard.compile(text, fm, perm)
+    for case, seed in (("mid", 31), ("rowcol", 32), ("sparse", 33)):
+        run_and_compare(g, plan, make_inputs(plan, dims_for(plan), case, seed),
+                        f"{text} order={''.join(perm)} case={case} seed={seed}")
