@@ -308,3 +308,33 @@ def test_extra_expressions(text, perm, fm):
     for case, seed in (("mid", 31), ("rowcol", 32), ("sparse", 33)):
         run_and_compare(g, plan, make_inputs(plan, dims_for(plan), case, seed),
                         f"{text} order={''.join(perm)} case={case} seed={seed}")
+
+
+# ----------------------------------------------------------------------------
+# mixed formats: each tensor gets its own random level letters (fixed seed)
+
+def _mixed_params(per_kernel=4, seed=2024):
+    rng = np.random.default_rng(seed)
+    out = []
+    for name in KERNELS:
+        orders = {tuple(p) for p, _, _ in supported_variants(name)}
+        base = {tuple(p): f for p, v, f in supported_variants(name) if v == "s"}
+        for k in range(per_kernel):
+            perm = sorted(orders)[int(rng.integers(0, len(orders)))]
+            fm = {t: Format(tuple(rng.choice(["d", "s"], size=f.order)), f.mode_order)
+                  for t, f in base[perm].items()}
+            if custard.check(name, fm, list(perm)):
+                continue
+            tag = "-".join(f"{t}{f}" for t, f in fm.items())
+            out.append(pytest.param(name, list(perm), fm, id=f"{name}-{''.join(perm)}-{tag}"))
+    return out
+
+
+@pytest.mark.parametrize("name,perm,fm", _mixed_params())
+def test_mixed_formats(name, perm, fm):
+    plan = custard.plan(name, fm, perm)
+    g = custard.compile(name, fm, perm)
+    for case, seed in (("mid", 41), ("rowcol", 42), ("single", 43)):
+        run_and_compare(g, plan, make_inputs(plan, dims_for(plan), case, seed),
+                        f"{name} order={''.join(perm)} formats={ {k: str(v) for k, v in fm.items()} } "
+                        f"case={case} seed={seed}")
