@@ -69,7 +69,8 @@ class _Bus:
 
 @cocotb.test()
 async def run_accel(dut):
-    plan = json.loads(open(os.environ["SAM_ACCEL_PLAN"]).read())
+    with open(os.environ["SAM_ACCEL_PLAN"]) as f:
+        plan = json.load(f)
     rng = random.Random(plan.get("seed", 0))
     bus = _Bus(dut, rng, plan.get("stall", 0.0))
     Clock(dut.clk, PERIOD_NS, unit="ns").start()

