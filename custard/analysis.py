@@ -382,6 +382,34 @@ def _support(stmt: Statement, fm: dict[str, Format], order: list[str],
         so = alt_cache[0]
         return f"{prefix}{schedule_flag(so)}" if so is not None else None
 
+    if nontrail:
+        r = nontrail[0]
+        lv = [lhs.indices[m] for m in fm[lhs.name].mode_order]
+        pat = None
+        if len(nontrail) == 1 and len(reduced) == 1 and scope[r] is stmt.rhs:
+            k = order.index(r)
+            before, after = order[:k], order[k + 1:]
+            # outputs in storage order around r: o1..om r o(m+1)..on
+            if before + after == lv and len(after) in (1, 2):
+                if len(after) == 2:
+                    pat = {"order": 2, "r": r, "in0": after[1], "in1": after[0]}
+                elif before:
+                    pat = {"order": 1, "r": r, "in0": after[0], "in1": before[-1]}
+                else:
+                    pat = {"order": 1, "r": r, "in0": after[0], "in1": None}
+        if pat is None:
+            firsts = [v for v in order if v in out_idx]
+            why = ("a sparse accumulator handles one reduction over the whole right-hand "
+                   "side, followed by one or two output indices (orders 1 and 2), with the "
+                   "output indices in storage order")
+            probs.append(Problem(
+                f"the loop order visits reduced index {', '.join(nontrail)} before output "
+                f"index {firsts[-1]}; {why}",
+                sched_fix() or "move the reduced indices after the output indices"))
+            # the linear-nest and sum checks below would only restate this
+            return probs, {"pos": pos, "scope": scope, "din": din, "dout": dout, "spacc": None}
+        spacc = pat
+
     for r in reduced:
         s = scope[r]
         inside = {id(x) for x in _leaves(s)}
@@ -397,33 +425,7 @@ def _support(stmt: Statement, fm: dict[str, Format], order: list[str],
                     or "split the expression into two kernels",
                     *_span(stmt, s)))
                 break
-
-    if nontrail:
-        n = len(lhs.indices)
-        r = nontrail[0]
-        ok = (len(nontrail) == 1 and len(reduced) == 1 and scope[r] is stmt.rhs
-              and n in (1, 2))
-        pat = None
-        if ok:
-            lv = [lhs.indices[m] for m in fm[lhs.name].mode_order]
-            if n == 1 and order == [r, lv[0]]:
-                pat = {"order": 1, "r": r, "in0": lv[0], "in1": None}
-            elif n == 2 and order == [lv[0], r, lv[1]]:
-                pat = {"order": 1, "r": r, "in0": lv[1], "in1": lv[0]}
-            elif n == 2 and order == [r, lv[0], lv[1]]:
-                pat = {"order": 2, "r": r, "in0": lv[1], "in1": lv[0]}
-        if pat is None:
-            firsts = [v for v in order if v in out_idx]
-            why = ("a sparse accumulator handles one reduction over the whole right-hand "
-                   "side of a vector or matrix output, placed before the last output index "
-                   "(r,o / o1,r,o2 / r,o1,o2 in output storage order)")
-            probs.append(Problem(
-                f"the loop order visits reduced index {', '.join(nontrail)} before output "
-                f"index {firsts[-1]}; {why}",
-                sched_fix() or "move the reduced indices after the output indices"))
-        else:
-            spacc = pat
-    else:
+    if not nontrail:
         for r in reduced:
             s = scope[r]
             if pos[r] <= dout[id(s)]:

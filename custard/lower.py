@@ -250,31 +250,43 @@ class _Lowering:
         self.writers(crds, vals)
 
     def output_spacc(self) -> None:
+        """Levels before the reduced index come from their joins; the one or
+        two after it (and, for order 1, the one just before it, ``in1``)
+        from the accumulator, whose outer output keeps one fiber per
+        coordinate of the level above."""
         plan = self.plan
         sp = plan.spacc
         vals = self.value(plan.stmt.rhs)
         o = plan.out_levels
+        inner = o.index(sp["in0"])
         if sp["in1"] is None:
             nid = self.node("spaccumulator", order=1, in0=sp["in0"])
-            self.wire(self.crd[o[0]], nid, "crd_inner")
+            self.wire(self.crd[sp["in0"]], nid, "crd_inner")
             self.wire(vals, nid, "val")
             self.writers([(nid, "crd_inner")], (nid, "val"))
             return
-        outer = self.crd[o[0]]
+        outer_l = o.index(sp["in1"])
+        outer = self.crd[sp["in1"]]
         if sp["order"] == 1:
             # o1, r, o2: hold o1 over r, then over o2.
-            h = self.node("crdhold", outer=o[0], inner=sp["r"])
+            h = self.node("crdhold", outer=sp["in1"], inner=sp["r"])
             self.wire(outer, h, "outer")
             self.wire(self.crd[sp["r"]], h, "inner")
             outer = (h, "outer")
-        h = self.node("crdhold", outer=o[0], inner=o[1])
+        h = self.node("crdhold", outer=sp["in1"], inner=sp["in0"])
         self.wire(outer, h, "outer")
-        self.wire(self.crd[o[1]], h, "inner")
+        self.wire(self.crd[sp["in0"]], h, "inner")
         nid = self.node("spaccumulator", order=sp["order"], in0=sp["in0"], in1=sp["in1"])
         self.wire((h, "outer"), nid, "crd_outer")
         self.wire((h, "inner"), nid, "crd_inner")
         self.wire(vals, nid, "val")
-        self.writers([(nid, "crd_outer"), (nid, "crd_inner")], (nid, "val"))
+        crds = [self.crd[v] for v in o]
+        crds[outer_l] = (nid, "crd_outer")
+        crds[inner] = (nid, "crd_inner")
+        # No drop above the accumulator: a coordinate there whose groups all
+        # came out empty keeps an empty fiber, because dropping it would
+        # leave its extra closing in the inner level (see design.md, Drops).
+        self.writers(crds, (nid, "val"))
 
 
 def lower(plan: Plan, name: str = "custard") -> Graph:

@@ -162,13 +162,23 @@ def test_check_lists_every_problem():
      "visits reduced index k, l before output index j"),
     ("x(i) = b(i) - C(i,j) * d(j)", {"C": "ss:1,0"}, "reorder(j,i)",
      "visits reduced index j before output index i"),
-    ("X(i,j,l) = B(i,k) * C(k,j,l)", {}, "reorder(i,k,j,l)", "visits reduced index k before"),
+    ("X(i,j,l) = B(i,k) * C(k,j,l)", {"B": "ss:1,0"}, "reorder(k,i,j,l)",
+     "visits reduced index k before"),
 ])
 def test_refusals(text, kw, sched, needle):
     probs = custard.check(text, kw, sched)
     assert any(needle in p.message for p in probs), [p.message for p in probs]
     with pytest.raises(custard.CustardError):
         custard.compile(text, kw, sched)
+
+
+def test_accumulator_below_outer_output_levels():
+    g = custard.compile("X(i,j,l) = B(i,k) * C(k,j,l)", schedule="reorder(i,k,j,l)")
+    sp = only(g, "spaccumulator").attrs
+    assert (sp["order"], sp["in0"], sp["in1"]) == (2, "l", "j")
+    g = custard.compile("tensor3_ttm", schedule="reorder(i,j,l,k)", formats={"C": "ss:1,0"})
+    sp = only(g, "spaccumulator").attrs
+    assert (sp["order"], sp["in0"], sp["in1"]) == (1, "k", "j")
 
 
 def test_partial_reorder_is_taco_like():
