@@ -58,11 +58,13 @@ class CompressedScanner(_Scanner):
         ``crd_width`` 1..64 (default 16); ``addr_width`` 1..crd_width
         (default 10; references below ``2**addr_width - 1``); ``root``.
     Timing
-        Within a fiber one coordinate per cycle. Each non-empty fiber costs
-        one extra cycle (the seg read, 1-cycle latency, before the first crd
-        read): a fiber of ``L`` coordinates takes ``L + 2`` cycles for its
-        ``L + 1`` tokens; an empty fiber 2 cycles. Stop/``N``/``D`` inputs:
-        1 token per cycle. Outputs registered; ``ref.ready`` depends on
+        One token per cycle in steady state: while a fiber streams, the
+        scanner reads the seg bounds of the next reference (if it has
+        arrived), so back-to-back non-empty fibers take ``L + 1`` cycles for
+        their ``L + 1`` tokens. Exceptions (one extra cycle each, the seg
+        read latency): the first fiber, a fiber right after an empty fiber,
+        a stop token or ``N``, and a reference that arrives after its
+        predecessor's last coordinate. An empty fiber takes 2 cycles. Outputs registered; ``ref.ready`` depends on
         the output ``ready`` through the output registers' ``free``.
     """
 
@@ -90,9 +92,20 @@ class CompressedScanner(_Scanner):
             self.seg_lo.en.eq(0), self.seg_hi.en.eq(0), self.crd_rd.en.eq(0),
         ]
 
+        pf = Signal()       # seg ports hold the bounds of the (unconsumed) next ref
+
         def fetch_seg():
             m.d.comb += [inp.ready.eq(1), self.seg_lo.en.eq(1), self.seg_hi.en.eq(1)]
             m.next = "SEG"
+
+        def start_fiber():  # bounds are on the seg ports' data
+            lo, hi = self.seg_lo.data, self.seg_hi.data
+            m.d.sync += [pos.eq(lo), end.eq(hi)]
+            m.d.comb += [self.crd_rd.addr.eq(lo), self.crd_rd.en.eq(lo < hi)]
+            with m.If(lo < hi):
+                m.next = "EMIT"
+            with m.Else():
+                m.next = "CLOSE"
 
         with m.FSM():
             with m.State("IDLE"):
@@ -114,13 +127,7 @@ class CompressedScanner(_Scanner):
                                 m.d.comb += inp.ready.eq(1)
                                 self._emit(co, ro, Kind.DONE)
             with m.State("SEG"):
-                lo, hi = self.seg_lo.data, self.seg_hi.data
-                m.d.sync += [pos.eq(lo), end.eq(hi)]
-                m.d.comb += [self.crd_rd.addr.eq(lo), self.crd_rd.en.eq(lo < hi)]
-                with m.If(lo < hi):
-                    m.next = "EMIT"
-                with m.Else():
-                    m.next = "CLOSE"
+                start_fiber()
             with m.State("EMIT"):
                 nxt = pos + 1
                 m.d.comb += self.crd_rd.addr.eq(nxt)
@@ -131,6 +138,10 @@ class CompressedScanner(_Scanner):
                         m.d.comb += self.crd_rd.en.eq(1)
                     with m.Else():
                         m.next = "CLOSE"
+                # prefetch the bounds of the next fiber while this one streams
+                with m.If(inp.valid & (tok.kind == Kind.DATA) & ~pf):
+                    m.d.comb += [self.seg_lo.en.eq(1), self.seg_hi.en.eq(1)]
+                    m.d.sync += pf.eq(1)
             with m.State("CLOSE"):
                 with m.If(inp.valid & free):
                     with m.If(tok.kind == Kind.STOP):
@@ -139,10 +150,16 @@ class CompressedScanner(_Scanner):
                         m.next = "IDLE"
                     with m.Elif(tok.kind == Kind.DATA):
                         self._emit(co, ro, Kind.STOP, 0)
-                        fetch_seg()
+                        with m.If(pf):
+                            m.d.comb += inp.ready.eq(1)
+                            start_fiber()
+                        with m.Else():
+                            fetch_seg()
                     with m.Else():
                         self._emit(co, ro, Kind.STOP, 0)
                         m.next = "IDLE"
+        with m.If(inp.valid & inp.ready):
+            m.d.sync += pf.eq(0)
         return m
 
 
