@@ -27,17 +27,6 @@ from sim.primitive import SimError  # noqa: E402
 
 SUITESPARSE = Path("/work/shared/data/suitesparse")
 
-#: The golden model's ``crddrop vals=true`` pairs coordinates and values
-#: token for token; a reducer's value for an empty fiber of the level above
-#: it (design.md, "Open issue, reducer on empty parent fibers") then has no
-#: coordinate. Cases that hit exactly this are expected failures until the
-#: golden model adopts the proposed rule; any other error fails the test.
-ARTIFACT = "outer and inner (values) streams differ in length"
-#: Same issue in an ALU: a scoped sum over an all-empty iteration gives
-#: ``0 S0`` against the other operand's ``S0`` (only when the result is empty).
-ALU_ARTIFACT = "token kinds differ"
-
-
 # ----------------------------------------------------------------------------
 # data
 
@@ -90,9 +79,6 @@ def run_and_compare(graph, plan, arrays, where):
     try:
         res = engine.run_graph(graph, ins)
     except SimError as ex:
-        msg = str(ex)
-        if ARTIFACT in msg or (ALU_ARTIFACT in msg and not np.any(want)):
-            pytest.xfail(f"{where}: reducer value for an empty parent fiber (design.md open issue)")
         raise AssertionError(f"{where}: golden model rejected the graph: {ex}") from ex
     out = res.output
     got = out.to_dense() if out.shape else np.asarray(out.vals[0])
