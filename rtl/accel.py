@@ -58,11 +58,18 @@ from . import primitives as rtl_prims
 from .encoding import ENCODING_VERSION, check_width
 from .stream import check_int
 
-__all__ = ["AccelParams", "Accelerator", "UnsupportedGraphError", "ArraySpec",
+__all__ = ["PARAM_RANGES", "AccelParams", "Accelerator", "UnsupportedGraphError", "ArraySpec",
            "RegisterSpec", "unsupported_nodes", "STATUS_FLAGS", "node_name"]
 
 #: bit positions in status word 0
 STATUS_FLAGS = {"busy": 0, "done": 1, "deadlock": 2, "error": 3}
+
+#: Accepted range of each generator parameter (``mem_depth``: powers of two,
+#: at most ``2**crd_width``).
+PARAM_RANGES = {"fifo_depth": (2, 1 << 16), "crd_width": (2, 32), "val_width": (2, 64),
+                "mem_depth": (2, 1 << 32), "spacc_dim": (1, 1 << 16),
+                "spacc_outer_dim": (1, 1 << 16),
+                "watchdog": (16, 1 << 30)}
 _STATUS_FIXED = 2          # flags, cycles; output lengths follow
 
 
@@ -88,6 +95,7 @@ class AccelParams:
     (``{"B1_crd": 4096}``), powers of two up to ``2**crd_width`` (the two
     arrays of one level share the larger depth); ``spacc_dim`` the largest
     inner dimension a sparse accumulator handles (its scratch memory);
+    ``spacc_outer_dim`` the largest outer dimension of an order-2 one;
     ``watchdog`` cycles without any token moving before ``deadlock``.
     """
     fifo_depth: int = 2
@@ -96,19 +104,24 @@ class AccelParams:
     mem_depth: int = 1024
     mem_depths: tuple = ()
     spacc_dim: int = 256
+    spacc_outer_dim: int = 64
     watchdog: int = 4096
 
     def __post_init__(self):
-        check_int("fifo_depth", self.fifo_depth, 2, 1 << 16)
-        check_width("crd_width", self.crd_width, minimum=2, maximum=32)
-        check_width("val_width", self.val_width, minimum=2, maximum=64)
+        R = PARAM_RANGES
+        check_int("fifo_depth", self.fifo_depth, *R["fifo_depth"])
+        check_width("crd_width", self.crd_width, minimum=R["crd_width"][0],
+                    maximum=R["crd_width"][1])
+        check_width("val_width", self.val_width, minimum=R["val_width"][0],
+                    maximum=R["val_width"][1])
         if isinstance(self.mem_depths, dict):
             object.__setattr__(self, "mem_depths", tuple(sorted(self.mem_depths.items())))
         for name, d in (("mem_depth", self.mem_depth),) + tuple(
                 (f"mem_depth {k}", v) for k, v in self.mem_depths):
             self._check_depth(name, d)
-        check_int("spacc_dim", self.spacc_dim, 1, 1 << 16)
-        check_int("watchdog", self.watchdog, 16, 1 << 30)
+        check_int("spacc_dim", self.spacc_dim, *R["spacc_dim"])
+        check_int("spacc_outer_dim", self.spacc_outer_dim, *R["spacc_outer_dim"])
+        check_int("watchdog", self.watchdog, *R["watchdog"])
 
     def _check_depth(self, name, d):
         check_int(name, d, 2, 1 << self.crd_width)
@@ -123,6 +136,7 @@ class AccelParams:
         return {"fifo_depth": self.fifo_depth, "crd_width": self.crd_width,
                 "val_width": self.val_width, "mem_depth": self.mem_depth,
                 "mem_depths": dict(self.mem_depths), "spacc_dim": self.spacc_dim,
+                "spacc_outer_dim": self.spacc_outer_dim,
                 "watchdog": self.watchdog}
 
 
@@ -252,9 +266,11 @@ def _plan(node, graph: Graph, p: AccelParams, aw) -> _Plan:
         if outer:
             ins["crd_outer"] = "crd_outer"
             outs["crd_outer"] = "crd_outer_out"
-        return _Plan("spaccumulator", {"dim": p.spacc_dim, "order": a.get("order"),
-                                       "outer": outer, "crd_width": cw, "val_width": vw},
-                     ins, outs)
+        params = {"dim": p.spacc_dim, "order": a.get("order"), "outer": outer,
+                  "crd_width": cw, "val_width": vw}
+        if a.get("order") == 2:
+            params["outer_dim"] = p.spacc_outer_dim
+        return _Plan("spaccumulator", params, ins, outs)
     if t == "crddrop":
         vals = bool(a.get("vals"))
         inner_edge = graph.input_edge(node.id, "inner")
@@ -448,10 +464,13 @@ class Accelerator(wiring.Component):
                        "attrs": {k: v for k, v in low.nodes[nid].attrs.items()
                                  if v is not None and v is not False}}
                       for nid in sorted(low.nodes)],
-            "spaccumulators": [{"id": nid, "index": low.nodes[nid].attrs.get("in0"),
-                                "dim": self.params.spacc_dim}
-                               for nid in sorted(low.nodes)
-                               if low.nodes[nid].type == "spaccumulator"],
+            "spaccumulators": [
+                {"id": nid, "index": low.nodes[nid].attrs.get("in0"), "dim": self.params.spacc_dim,
+                 "outer_index": low.nodes[nid].attrs.get("in1")
+                 if low.nodes[nid].attrs.get("order") == 2 else None,
+                 "outer_dim": self.params.spacc_outer_dim
+                 if low.nodes[nid].attrs.get("order") == 2 else None}
+                for nid in sorted(low.nodes) if low.nodes[nid].type == "spaccumulator"],
         }
 
     def ports(self) -> list[dict]:

@@ -135,11 +135,14 @@ class HostDriver:
                                     f"than crd_width={cw} bits can index ({1 << cw}); raise "
                                     f"--crd-width")
         for sp in self.manifest.get("spaccumulators", []):
-            size = binding.dims.get(sp["index"])
-            if size is not None and size > sp["dim"]:
-                problems.append(f"the sparse accumulator over index {sp['index']} needs "
-                                f"{size} entries but holds {sp['dim']}; raise --spacc-dim "
-                                f"to at least {size}")
+            for key, cap, flag in (("index", "dim", "--spacc-dim"),
+                                   ("outer_index", "outer_dim", "--spacc-outer-dim")):
+                idx = sp.get(key)
+                size = binding.dims.get(idx) if idx else None
+                if size is not None and size > sp[cap]:
+                    problems.append(f"the sparse accumulator's index {idx} has size {size} "
+                                    f"but the accelerator holds {sp[cap]}; raise {flag} to "
+                                    f"at least {size}")
         writes = []
         for a in self.arrays:
             if a["role"] != "input":
