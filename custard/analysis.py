@@ -306,6 +306,17 @@ def _support(stmt: Statement, fm: dict[str, Format], order: list[str],
     lhs = stmt.lhs
     text = stmt.text
 
+    alt_cache: list = []
+
+    def sched_fix(prefix="give "):
+        """A supported loop order for these formats (searched once)."""
+        if not want_fixes:
+            return None
+        if not alt_cache:
+            alt_cache.append(_search_order(stmt, fm, order))
+        so = alt_cache[0]
+        return f"{prefix}{schedule_flag(so)}" if so is not None else None
+
     # concordance (output included)
     for a in [lhs] + stmt.accesses:
         f = fm[a.name]
@@ -318,9 +329,9 @@ def _support(stmt: Statement, fm: dict[str, Format], order: list[str],
             if want_fixes:
                 alt = Format(f.levels, good)
                 fix = f"give {format_flag(a.name, alt)}"
-                so = _search_order(stmt, fm, order)
+                so = sched_fix(" or ")
                 if so is not None:
-                    fix += f" or {schedule_flag(so)}"
+                    fix += so
             mo = ",".join(map(str, f.mode_order))
             probs.append(Problem(
                 f"{a.name} is stored {''.join(f.levels)} with mode order {mo} but the loop "
@@ -372,16 +383,6 @@ def _support(stmt: Statement, fm: dict[str, Format], order: list[str],
     leaves = _leaves(stmt.rhs)
     spacc = None
     nontrail = [r for r in reduced if pos[r] < maxo]
-    alt_cache: list = []
-
-    def sched_fix(prefix="give "):
-        if not want_fixes:
-            return None
-        if not alt_cache:
-            alt_cache.append(_search_order(stmt, fm, order))
-        so = alt_cache[0]
-        return f"{prefix}{schedule_flag(so)}" if so is not None else None
-
     if nontrail:
         r = nontrail[0]
         lv = [lhs.indices[m] for m in fm[lhs.name].mode_order]
