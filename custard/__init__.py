@@ -17,6 +17,9 @@ message names every problem and its fix.
 
 from __future__ import annotations
 
+import difflib
+import re
+
 from sam.graph import Graph
 
 from .analysis import Plan, Problem, Unsupported, analyze, parse_format_flag, parse_schedule
@@ -42,7 +45,15 @@ def _formats_dict(formats) -> dict:
 
 def resolve(expr: str, formats=None, schedule=None) -> tuple[str, dict, object, str]:
     """Kernel name or expression -> (expression, formats, schedule, name)."""
-    k = get_kernel(expr.strip()) if isinstance(expr, str) else None
+    if not isinstance(expr, str):
+        raise CustardError(f"expected an expression or a kernel name, got {type(expr).__name__}")
+    k = get_kernel(expr.strip())
+    if k is None and re.fullmatch(r"\s*[A-Za-z_]\w*\s*", expr):
+        near = difflib.get_close_matches(expr.strip(), list(KERNELS) + list(ALIASES), n=3)
+        hint = f"did you mean {', '.join(near)}? " if near else ""
+        raise CustardError(f"unknown kernel {expr.strip()!r}",
+                           fix=f"{hint}`custard --list` lists the kernels; or give an "
+                               f"expression such as 'X(i,j) = B(i,k) * C(k,j)'")
     fm = _formats_dict(formats)
     if k is not None:
         merged = dict(k.formats)

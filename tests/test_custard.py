@@ -340,6 +340,12 @@ def test_library_covers_the_issue_list():
     assert custard.get_kernel("matmul_kij").name == "spmspm_kij"
 
 
+def test_unknown_kernel_suggests_names():
+    with pytest.raises(custard.CustardError) as ei:
+        custard.compile("spmspm_ikk")
+    assert "unknown kernel 'spmspm_ikk'" in str(ei.value) and "spmspm_ikj" in str(ei.value)
+
+
 def test_kernel_formats_are_overridable():
     g = custard.compile("spmv", {"B": "ds", "c": "d"})
     assert g.formats == {"x": "s0", "B": "ds01", "c": "d0"}
