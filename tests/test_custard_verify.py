@@ -271,6 +271,12 @@ EXTRA = [
     "X(i,j) = B(i,j) * (C(i,k) * D(k,j))",
     "x(i) = B(i,j,k) * c(j) * d(k)",
     "X(i,k) = B(i,j) * C(j,k) * d(k)",
+    "x = B(i,j)",
+    "x(i) = B(i,j)",
+    "X(i,j) = B(j,i)",
+    "X(i,j) = B(i,j) - C(i,j)",
+    "x(i) = b(i) * c * d(i)",
+    "X(i,j) = B(i,j) - (C(i,k) * D(k,j) + E(i,j))",
 ]
 
 
