@@ -179,6 +179,14 @@ def spec_cases(type_name: str) -> list[tuple[str, dict, dict, dict]]:
               "val": "50 5 10 S1 40 4 8 S0 -40 33 36 S2 D"},
              {"crd_outer": "0 2 S0 D", "crd_inner": "0 2 3 S0 0 2 3 S1 D",
               "val": "50 5 10 S0 0 37 44 S1 D"}),
+            # order 2 (nest k > i > j), the spec's point streams split into
+            # k fibers: one group (S2)
+            ("spec2", {"order": 2, "in0": "j", "in1": "i"},
+             {"crd_outer": "0 S0 2 S0 3 S1 0 0 S0 2 S1 2 2 S0 3 3 3 S1 3 3 S1 0 S2 D",
+              "crd_inner": "0 S0 2 S0 3 S1 0 2 S0 0 S1 0 3 S0 0 2 3 S1 0 2 S1 0 S2 D",
+              "val": "50 S0 5 S0 10 S1 40 4 S0 8 S1 -40 33 S0 36 1 2 S1 3 4 S1 5 S2 D"},
+             {"crd_outer": "0 2 3 S0 D", "crd_inner": "0 2 S0 0 2 3 S0 0 2 3 S1 D",
+              "val": "95 4 S0 -32 5 33 S0 39 5 12 S1 D"}),
         ]
     raise KeyError(type_name)
 
@@ -227,7 +235,7 @@ def random_case(type_name: str, rng: random.Random, nlevels: int | None = None,
                 big: bool = False, **kw):
     """``(attrs, inputs)`` with catalogue port names for one random case;
     ``big`` makes long fibers and few empty ones (throughput tests)."""
-    def tree(L, **d):
+    def grow(L, **d):
         if big:
             d.update(max_len=d.get("dim", 16), p_empty=0.02, p_long=0.3)
         return random_tree(rng, L, **d)
@@ -235,7 +243,7 @@ def random_case(type_name: str, rng: random.Random, nlevels: int | None = None,
         L = nlevels or rng.randint(1, 3)
         dim = kw.get("dim", 12)
         p_n = kw.get("p_n", 0.05)
-        upper = tree(L - 1, dim=6, p_empty=0.15) if L > 1 else None
+        upper = grow(L - 1, dim=6, p_empty=0.15) if L > 1 else None
         ins = {}
         for op in OPERANDS:
             mk = lambda: _leaf_fiber(rng, dim, p_n, **(  # noqa: E731
@@ -248,33 +256,35 @@ def random_case(type_name: str, rng: random.Random, nlevels: int | None = None,
         return {"operands": list(OPERANDS)}, ins
     if type_name in ("add", "sub", "mul", "max", "min"):
         L = nlevels or rng.randint(1, 3)
-        s = tree_stream(tree(L, dim=10, p_long=0.1), L - 1)
+        s = tree_stream(grow(L, dim=10, p_long=0.1), L - 1)
         lo, hi = kw.get("range", (-200, 200))
         return {}, {"val0": _map_data(s, _vals(rng, lo, hi)), "val1": _map_data(s, _vals(rng, lo, hi))}
     if type_name == "reduce":
         L = nlevels or rng.randint(1, 3)
-        s = tree_stream(tree(L, dim=10, p_long=0.1, p_empty=0.25), L - 1)
+        s = tree_stream(grow(L, dim=10, p_long=0.1, p_empty=0.25), L - 1)
         return {}, {"val": _map_data(s, _vals(rng, *kw.get("range", (-500, 500))))}
     if type_name in ("crddrop", "crdhold"):
         vals = kw.get("vals", False)
         if vals:
             L = nlevels or rng.randint(1, 3)
-            tree = tree(L, dim=10, p_long=0.1)
+            tree = grow(L, dim=10, p_long=0.1)
             crd = tree_stream(tree, L - 1)
             return {"vals": True}, {"outer": crd, "inner": _map_data(
                 crd, lambda: 0 if rng.random() < 0.4 else rng.randint(-9, 9))}
         L = nlevels or rng.randint(2, 3)
-        tree = tree(L, dim=8, p_empty=0.3, p_long=0.05, long_len=8)
+        tree = grow(L, dim=8, p_empty=0.3, p_long=0.05, long_len=8)
         return {}, {"outer": tree_stream(tree, L - 2), "inner": tree_stream(tree, L - 1)}
     if type_name == "spaccumulator":
-        outer = kw.get("outer", True)
+        order = kw.get("order", 1)
+        outer = kw.get("outer", True) or order == 2
         L = nlevels or (rng.randint(3, 4) if outer else rng.randint(2, 3))
-        tree = tree(L, dim=SPACC_DIM, p_empty=0.2, p_long=0.1, long_len=16)
+        tree = grow(L, dim=kw.get("dim", SPACC_DIM), p_empty=0.2, p_long=0.1, long_len=16)
         inner = tree_stream(tree, L - 1)
         ins = {"crd_inner": inner, "val": _map_data(inner, _vals(rng, *kw.get("range", (-100, 100))))}
-        attrs = {"order": 1, "in0": "j"}
+        attrs = {"order": order, "in0": "j"}
         if outer:
-            ins = {"crd_outer": tree_stream(_hold(tree, 0, L - 3), L - 1), **ins}
+            ins = {"crd_outer": tree_stream(_hold(tree, 0, L - 3 if order == 1 else L - 2), L - 1),
+                   **ins}
             attrs["in1"] = "i"
         return attrs, ins
     raise KeyError(type_name)
@@ -288,7 +298,7 @@ def factory(type_name: str, attrs: dict, crd_width: int = CRD_WIDTH, val_width: 
     from rtl.primitives.crdhold import CrdHold
     from rtl.primitives.intersect import Intersect
     from rtl.primitives.reduce import Reduce
-    from rtl.primitives.spaccumulator import SpAccumulator1
+    from rtl.primitives.spaccumulator import SpAccumulator
     from rtl.primitives.union import Union
     if type_name == "intersect":
         return Intersect(crd_width)
@@ -304,6 +314,7 @@ def factory(type_name: str, attrs: dict, crd_width: int = CRD_WIDTH, val_width: 
     if type_name == "crdhold":
         return CrdHold(crd_width)
     if type_name == "spaccumulator":
-        return SpAccumulator1(SPACC_DIM, crd_width, val_width, outer=bool(attrs.get("in1")),
-                              word=word)
+        order = attrs.get("order", 1)
+        return SpAccumulator(SPACC_DIM, crd_width, val_width, outer=bool(attrs.get("in1")),
+                             word=word, order=order, outer_dim=SPACC_DIM if order == 2 else None)
     raise KeyError(type_name)

@@ -1,7 +1,8 @@
-"""rtl/primitives/spaccumulator.py (order 1) on the Amaranth simulator: the
-spec vector in stop-token form, random fibertrees against the golden model
-with stalls (with and without the outer index, several bitmap word widths,
-back-to-back updates of one coordinate), throughput, parameter checks."""
+"""rtl/primitives/spaccumulator.py (orders 1 and 2) on the Amaranth
+simulator: the spec vectors in stop-token form, random fibertrees against the
+golden model with stalls (order 1 with and without the outer index, order 2,
+several bitmap word widths, back-to-back updates of one coordinate),
+throughput, parameter checks."""
 
 import random
 
@@ -9,7 +10,7 @@ import pytest
 
 from cocotb_tests import primitive_cases as pc
 from rtl.primitives import build
-from rtl.primitives.spaccumulator import SpAccumulator1
+from rtl.primitives.spaccumulator import SpAccumulator, SpAccumulator1
 from rtl_sim import PROFILES, check_case, expect_param_error, golden_firings
 
 NAME = "spaccumulator"
@@ -17,7 +18,9 @@ DIM = pc.SPACC_DIM
 
 
 def _dut(attrs, word=4, val_width=pc.VAL_WIDTH, dim=DIM):
-    return SpAccumulator1(dim, pc.CRD_WIDTH, val_width, outer=bool(attrs.get("in1")), word=word)
+    order = attrs.get("order", 1)
+    return SpAccumulator(dim, pc.CRD_WIDTH, val_width, outer=bool(attrs.get("in1")), word=word,
+                         order=order, outer_dim=dim if order == 2 else None)
 
 
 @pytest.mark.parametrize("case", pc.spec_cases(NAME), ids=lambda c: c[0])
@@ -55,6 +58,24 @@ def test_random(seed, outer):
         check_case(NAME, attrs, ins, seed=seed, p_valid=pv, p_ready=pr, dut=_dut(attrs, word))
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_random_order2(seed):
+    rng = random.Random(200 + seed)
+    for k, word in enumerate((4, 16, 3)):
+        attrs, ins = pc.random_case(NAME, rng, order=2)
+        pv, pr = PROFILES[(seed + k) % len(PROFILES)]
+        check_case(NAME, attrs, ins, seed=seed, p_valid=pv, p_ready=pr, dut=_dut(attrs, word))
+
+
+def test_order2_rows_not_power_of_two():
+    # outer_dim 5, dim 6, word 4: rows of 8 scratch entries, 10 bitmap words
+    rng = random.Random(31)
+    for _ in range(3):
+        attrs, ins = pc.random_case(NAME, rng, order=2, dim=5)
+        dut = SpAccumulator(6, pc.CRD_WIDTH, pc.VAL_WIDTH, word=4, order=2, outer_dim=5)
+        check_case(NAME, attrs, ins, p_valid=0.7, p_ready=0.7, dut=dut)
+
+
 def test_word_not_dividing_dim():
     rng = random.Random(21)
     for _ in range(3):
@@ -83,7 +104,11 @@ def test_throughput(word):
 def test_registry():
     dut = build(NAME, dim=8, outer=False)
     assert "crd_outer" not in dut.signature.members
-    expect_param_error(lambda: build(NAME, dim=8, order=2), "order must be 1")
+    expect_param_error(lambda: build(NAME, dim=8, order=2), "outer_dim must be an integer")
+    expect_param_error(lambda: build(NAME, dim=8, order=2, outer=False, outer_dim=4),
+                       "outer must be True for order 2")
+    expect_param_error(lambda: build(NAME, dim=8, order=1, outer_dim=4), "outer_dim is for order 2")
+    expect_param_error(lambda: build(NAME, dim=8, order=3), "order must be an integer in 1..2")
 
 
 def test_bad_params():
@@ -91,3 +116,5 @@ def test_bad_params():
     expect_param_error(lambda: SpAccumulator1(8, word=0), "word must be an integer in 1..64")
     expect_param_error(lambda: SpAccumulator1(8, outer="no"), "outer must be True or False")
     expect_param_error(lambda: SpAccumulator1(8, val_width=0), "val_width must be")
+    expect_param_error(lambda: SpAccumulator(1 << 16, order=2, outer_dim=1 << 10),
+                       "the scratch would hold")

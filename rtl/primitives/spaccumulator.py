@@ -1,4 +1,4 @@
-"""Sparse accumulator of order 1 ("spaccumulator" with order=1)."""
+"""Sparse accumulator ("spaccumulator"), orders 1 and 2."""
 
 from __future__ import annotations
 
@@ -11,68 +11,93 @@ from ..encoding import Kind, token_stream, check_width, STOP_LEVEL_BITS
 from ..stream import OutReg, check_bool, check_int
 from . import RtlPrimitive, register
 
-__all__ = ["SpAccumulator1"]
+__all__ = ["SpAccumulator", "SpAccumulator1"]
 
 
-class SpAccumulator1(wiring.Component):
-    """Order-1 sparse accumulator on stop-token streams.
+class SpAccumulator(wiring.Component):
+    """Sparse accumulator of order 1 or 2 on stop-token streams.
 
     The inputs ``crd_outer`` (if ``outer``), ``crd_inner`` and ``val`` have
-    the structure of the innermost loop level, e.g. for matmul ikj the nest
-    i > k > j: ``crd_outer`` is i held per j coordinate (crdhold),
-    ``crd_inner`` is j, ``val`` the products. ``S0`` ends an inner fiber; a
-    stop token ``Sn`` with n >= 1 ends a *group* (the reduced loop of one
-    outer coordinate). Each group's sums leave after its closing stop token,
-    inner coordinates ascending, explicit zeros kept; the outputs have one
+    the structure of the innermost loop level: for matmul ikj (order 1) the
+    nest is i > k > j, ``crd_outer`` is i held per j coordinate (crdhold),
+    ``crd_inner`` j, ``val`` the products; for kij (order 2) the nest is
+    k > i > j. A stop token ``Sn`` with n >= ``order`` ends a *group* (the
+    reduced loop); smaller ones are consumed. Each group's sums leave after
+    its closing stop token, sorted, explicit zeros kept; the outputs have one
     nesting level fewer (golden model ``sim/primitives/spaccumulator.py``):
 
-    * with ``outer``: a non-empty group emits its outer coordinate on
-      ``crd_outer_out`` and its fiber on ``crd_inner_out``/``val_out``; the
-      fiber's ``S0`` closing is held back until the next non-empty group
-      (peek rule); ``Sn`` with n >= 2 closes the outer fiber: ``S(n-2)`` on
-      ``crd_outer_out``, ``S(n-1)`` on the others (also when the outer fiber
+    * order 1 with ``outer``: a non-empty group emits its outer coordinate
+      on ``crd_outer_out`` and its inner fiber on ``crd_inner_out``/
+      ``val_out``; the fiber's ``S0`` closing is held back until the next
+      non-empty group (peek rule); ``Sn`` with n >= 2 closes the outer fiber:
+      ``S(n-2)`` on ``crd_outer_out``, ``S(n-1)`` on the others (also when it
       has no coordinates: its closing is kept). An empty group with ``S1``
       emits nothing.
-    * without ``outer`` (vectors): every group emits its fiber and ``S(n-1)``.
+    * order 1 without ``outer`` (vectors): every group emits its fiber and
+      ``S(n-1)``.
+    * order 2: a group emits one outer coordinate per row that has entries
+      (ascending, ``S0`` between the rows' inner fibers), then ``S(n-2)`` /
+      ``S(n-1)``.
 
     Ports
         In: ``crd_outer`` (only if ``outer``), ``crd_inner``
         (``token_stream(crd_width)``), ``val`` (``token_stream(val_width,
-        signed_data=True)``). Out: ``crd_outer_out``, ``crd_inner_out``,
-        ``val_out`` (catalogue outputs ``crd_outer``, ``crd_inner``, ``val``).
+        signed_data=True)``). Out: ``crd_outer_out`` (only if ``outer``),
+        ``crd_inner_out``, ``val_out`` (catalogue outputs ``crd_outer``,
+        ``crd_inner``, ``val``).
     Parameters
-        ``dim``: inner dimension, 1..65536: inner coordinates must be below
-        it (larger ones alias modulo the scratch depth);
-        ``crd_width``, ``val_width``: 1..64 (defaults 16, 32);
-        ``outer``: the node has the outer index ``in1`` (default True);
+        ``dim``: inner dimension, 1..65536; inner coordinates must be below
+        it (larger ones alias). ``order``: 1 or 2. ``outer``: the node has the
+        outer index ``in1`` (default True; required for order 2).
+        ``outer_dim``: order 2 only, outer dimension (outer coordinates below
+        it), 1..65536. ``crd_width``, ``val_width``: 1..64 (defaults 16, 32).
         ``word``: bits of the occupancy bitmap scanned per cycle, 1..64
-        (default 16).
+        (default 16). The scratch holds ``rows * ceil(dim/word) * word``
+        values (rows = ``outer_dim`` for order 2, else 1), at most 2**20.
     Implementation
-        A scratch memory of ``ceil(dim/word)*word`` values indexed by the
-        inner coordinate and an occupancy bitmap in flip-flops. An input
-        triple reads the scratch (transparent read port, so back-to-back
-        updates of one coordinate see the previous sum) and the next cycle
-        writes ``(occupied ? old : 0) + val`` and sets the occupancy bit.
-        At the group's closing stop token the bitmap is scanned word by word
-        with a priority encoder, clearing each bit it emits.
+        A scratch memory indexed by ``row * ceil(dim/word) * word + inner``
+        and an occupancy bitmap in flip-flops. An input triple reads the
+        scratch (read port transparent to the write port, so back-to-back
+        updates of one coordinate see the previous sum); the next cycle
+        writes ``(occupied ? old : 0) + val`` and sets the occupancy bit. At
+        the group's closing stop token the bitmap is scanned word by word
+        with a priority encoder, each emitted bit cleared.
     Timing
-        Accumulation: one input triple per cycle. Drain of a group: about
-        ``nnz + ceil(dim/word) + 3`` cycles (one per output entry, one per
-        bitmap word, a head cycle for the outer coordinate, a tail cycle for
-        the closing stop tokens, one for the read latency); the inputs stall
-        meanwhile. Outputs are registered; input ``ready`` depends on output
+        Accumulation: one input triple per cycle. Drain of a non-empty group:
+        ``nnz + rows * ceil(dim/word) + rows_with_entries + 2`` cycles or
+        fewer (one per entry, one per bitmap word, one header per outer
+        coordinate, one for the read latency, one for the closing stop
+        tokens); an empty group costs one cycle. The inputs stall during a
+        drain. Outputs are registered; input ``ready`` depends on output
         ``ready`` only for ``D``.
     """
 
     def __init__(self, dim: int, crd_width: int = 16, val_width: int = 32,
-                 outer: bool = True, word: int = 16):
+                 outer: bool = True, word: int = 16, order: int = 1,
+                 outer_dim: int | None = None):
         self.dim = check_int("dim", dim, 1, 1 << 16)
         self.crd_width = check_width("crd_width", crd_width)
         self.val_width = check_width("val_width", val_width)
         self.outer = check_bool("outer", outer)
         self.word = check_width("word", word)
-        self.nwords = -(-dim // word)
+        self.order = check_int("order", order, 1, 2)
+        if order == 2:
+            if not outer:
+                raise ValueError("outer must be True for order 2 (the order-2 accumulator "
+                                 "keeps the outer index in1)")
+            self.outer_dim = check_int("outer_dim", outer_dim, 1, 1 << 16)
+        elif outer_dim is not None:
+            raise ValueError(f"outer_dim is for order 2 only; leave it out for order 1, "
+                             f"not {outer_dim!r}")
+        else:
+            self.outer_dim = None
+        self.rows = self.outer_dim if order == 2 else 1
+        self.row_words = -(-dim // word)
+        self.nwords = self.rows * self.row_words
         self.depth = self.nwords * word
+        if self.depth > 1 << 20:
+            raise ValueError(f"the scratch would hold {self.depth} values (rows * "
+                             f"ceil(dim/word) * word); at most {1 << 20}: lower dim/outer_dim")
         tc = token_stream(crd_width)
         tv = token_stream(val_width, signed_data=True)
         members = {}
@@ -87,7 +112,9 @@ class SpAccumulator1(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         W, word, nwords = self.val_width, self.word, self.nwords
+        order, outer = self.order, self.outer
         aw = max(1, ceil_log2(self.depth))
+        stride = self.row_words * word
         m.submodules.mem = mem = memory.Memory(shape=unsigned(W), depth=self.depth, init=[])
         wp = mem.write_port()
         rp = mem.read_port(transparent_for=(wp,))
@@ -95,7 +122,7 @@ class SpAccumulator1(wiring.Component):
 
         oi = OutReg(m, self.crd_inner_out, "crd_inner_out")
         ov = OutReg(m, self.val_out, "val_out")
-        oo = OutReg(m, self.crd_outer_out, "crd_outer_out") if self.outer else None
+        oo = OutReg(m, self.crd_outer_out, "crd_outer_out") if outer else None
         free_iv = Signal()
         free_all = Signal()
         m.d.comb += [free_iv.eq(oi.free & ov.free),
@@ -103,8 +130,8 @@ class SpAccumulator1(wiring.Component):
 
         bitmap = Signal(self.depth)
         nonempty = Signal()                    # the group has at least one entry
-        gouter = Signal(self.crd_width)        # the group's outer coordinate
-        pending = Signal()                     # an emitted fiber awaits its closing
+        gouter = Signal(self.crd_width)        # order 1: the group's outer coordinate
+        pending = Signal()                     # order 1: an emitted fiber awaits its closing
         level = Signal(STOP_LEVEL_BITS)        # level of the group's closing stop
 
         # Read-modify-write stage (one cycle behind the input).
@@ -119,15 +146,24 @@ class SpAccumulator1(wiring.Component):
             m.d.sync += bitmap.bit_select(s1_addr, 1).eq(1)
 
         ci, vi = self.crd_inner.payload, self.val.payload
-        ins = [self.crd_inner, self.val] + ([self.crd_outer] if self.outer else [])
+        ins = [self.crd_inner, self.val] + ([self.crd_outer] if outer else [])
         all_valid = Signal()
-        m.d.comb += all_valid.eq(ins[0].valid & ins[1].valid & (ins[2].valid if self.outer else 1))
+        m.d.comb += all_valid.eq(ins[0].valid & ins[1].valid & (ins[2].valid if outer else 1))
         take = Signal()
         for p in ins:
             m.d.comb += p.ready.eq(take)
+        addr_in = Signal(aw)
+        if order == 2:
+            m.d.comb += addr_in.eq(self.crd_outer.payload.data * stride + ci.data)
+        else:
+            m.d.comb += addr_in.eq(ci.data)
 
-        # Scan state.
+        # Scan state: word index, its row and column, the open output row.
         widx = Signal(range(nwords))
+        wcol = Signal(range(self.row_words))
+        row = Signal(range(self.rows))
+        row_open = Signal()
+        cur_row = Signal(range(self.rows))
         sv = Signal()                          # a read result waits in rp.data
         scrd = Signal(aw)
         cur = bitmap.word_select(widx, word)
@@ -139,25 +175,29 @@ class SpAccumulator1(wiring.Component):
         m.d.comb += found.eq(cur.any())
         rest = Signal(word)
         m.d.comb += rest.eq(cur & ~(Const(1, word) << idx)[:word])
+        need_hdr = Signal()
+        if outer:
+            m.d.comb += need_hdr.eq(found & (~row_open | (row != cur_row)))
 
         with m.FSM():
             with m.State("ACC"):
                 with m.If(all_valid):
                     with m.Switch(ci.kind):
                         with m.Case(Kind.DATA):
-                            m.d.comb += [take.eq(1), rp.en.eq(1), rp.addr.eq(ci.data)]
-                            m.d.sync += [s1_valid.eq(1), s1_addr.eq(ci.data), s1_val.eq(vi.data),
+                            m.d.comb += [take.eq(1), rp.en.eq(1), rp.addr.eq(addr_in)]
+                            m.d.sync += [s1_valid.eq(1), s1_addr.eq(addr_in), s1_val.eq(vi.data),
                                          nonempty.eq(1)]
-                            if self.outer:
+                            if outer:
                                 m.d.sync += gouter.eq(self.crd_outer.payload.data)
                         with m.Case(Kind.STOP):
                             m.d.comb += take.eq(1)
-                            with m.If(ci.data != 0):
-                                m.d.sync += level.eq(ci.data)
-                                if self.outer:
-                                    m.next = "HEAD"
-                                else:
+                            with m.If(ci.data >= order):
+                                m.d.sync += [level.eq(ci.data), widx.eq(0), wcol.eq(0),
+                                             row.eq(0), row_open.eq(0)]
+                                with m.If(nonempty):
                                     m.next = "SCAN"
+                                with m.Else():
+                                    m.next = "TAIL"
                         with m.Case(Kind.DONE):
                             with m.If(free_all):
                                 m.d.comb += take.eq(1)
@@ -167,19 +207,24 @@ class SpAccumulator1(wiring.Component):
                                     oo.load(kind=Kind.DONE)
                         with m.Default():                 # N: not a coordinate; skip
                             m.d.comb += take.eq(1)
-            if self.outer:
-                with m.State("HEAD"):
-                    with m.If(~nonempty):
-                        m.next = "TAIL"
+            with m.State("SCAN"):
+                def header():
+                    # A new output row: flush the last entry, then emit the
+                    # row's outer coordinate (and S0 closing the previous fiber).
+                    with m.If(sv):
+                        with m.If(free_iv):
+                            oi.load(kind=Kind.DATA, data=scrd)
+                            ov.load(kind=Kind.DATA, data=rp.data)
+                            m.d.sync += sv.eq(0)
                     with m.Elif(free_all):
-                        oo.load(kind=Kind.DATA, data=gouter)
-                        with m.If(pending):
+                        sep = pending if order == 1 else row_open
+                        oo.load(kind=Kind.DATA, data=gouter if order == 1 else row)
+                        with m.If(sep):
                             oi.load(kind=Kind.STOP, data=0)
                             ov.load(kind=Kind.STOP, data=0)
-                        m.next = "SCAN"
-            with m.State("SCAN"):
-                advance = ~sv | free_iv
-                with m.If(advance):
+                        m.d.sync += [row_open.eq(1), cur_row.eq(row), pending.eq(0)]
+
+                def step():
                     with m.If(sv):
                         oi.load(kind=Kind.DATA, data=scrd)
                         ov.load(kind=Kind.DATA, data=rp.data)
@@ -187,13 +232,25 @@ class SpAccumulator1(wiring.Component):
                     with m.If(found):
                         addr = (widx * word + idx)[:aw] if nwords > 1 else idx
                         m.d.comb += [rp.en.eq(1), rp.addr.eq(addr)]
-                        m.d.sync += [scrd.eq(addr), cur.eq(rest)]
+                        m.d.sync += [scrd.eq(addr - row * stride), cur.eq(rest)]
                     with m.If(~found | (rest == 0)):
                         with m.If(widx == nwords - 1):
-                            m.d.sync += widx.eq(0)
                             m.next = "TAIL"
                         with m.Else():
                             m.d.sync += widx.eq(widx + 1)
+                            with m.If(wcol == self.row_words - 1):
+                                m.d.sync += [wcol.eq(0), row.eq(row + 1)]
+                            with m.Else():
+                                m.d.sync += wcol.eq(wcol + 1)
+
+                if outer:
+                    with m.If(need_hdr):
+                        header()
+                    with m.Elif(~sv | free_iv):
+                        step()
+                else:
+                    with m.If(~sv | free_iv):
+                        step()
             with m.State("TAIL"):
                 with m.If(sv):
                     with m.If(free_iv):
@@ -203,7 +260,7 @@ class SpAccumulator1(wiring.Component):
                 with m.Elif(free_all):
                     m.d.sync += nonempty.eq(0)
                     m.next = "ACC"
-                    if self.outer:
+                    if outer:
                         with m.If(level >= 2):
                             oo.load(kind=Kind.STOP, data=level - 2)
                             oi.load(kind=Kind.STOP, data=level - 1)
@@ -217,16 +274,22 @@ class SpAccumulator1(wiring.Component):
         return m
 
 
+def SpAccumulator1(dim: int, crd_width: int = 16, val_width: int = 32, outer: bool = True,
+                   word: int = 16) -> SpAccumulator:
+    """The order-1 :class:`SpAccumulator`."""
+    return SpAccumulator(dim, crd_width, val_width, outer=outer, word=word, order=1)
+
+
 def _factory(dim: int, order: int = 1, outer: bool = True, crd_width: int = 16,
-             val_width: int = 32, word: int = 16):
-    if order != 1:
-        raise ValueError(f"order must be 1 (the RTL implements the order-1 sparse "
-                         f"accumulator only), not {order!r}")
-    return SpAccumulator1(dim, crd_width=crd_width, val_width=val_width, outer=outer, word=word)
+             val_width: int = 32, word: int = 16, outer_dim: int | None = None):
+    return SpAccumulator(dim, crd_width=crd_width, val_width=val_width, outer=outer, word=word,
+                         order=order, outer_dim=outer_dim)
 
 
 register(RtlPrimitive("spaccumulator", _factory,
                       formal_params=({"dim": 4, "crd_width": 3, "val_width": 3, "word": 2},
                                      {"dim": 3, "crd_width": 2, "val_width": 3, "word": 4,
-                                      "outer": False}),
-                      doc=SpAccumulator1.__doc__))
+                                      "outer": False},
+                                     {"dim": 3, "order": 2, "outer_dim": 2, "crd_width": 2,
+                                      "val_width": 3, "word": 2}),
+                      doc=SpAccumulator.__doc__))
