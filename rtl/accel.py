@@ -647,6 +647,8 @@ class Accelerator(wiring.Component):
                 with m.Case(a.sel):
                     data = host_rd[a.name].data
                     m.d.comb += self.rd_data.eq(data.as_unsigned() if a.signed else data)
+            with m.Default():
+                m.d.comb += self.rd_data.eq(0)
         return m
 
 

@@ -32,6 +32,9 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("show", "sam.cli", "add_show_parser",
      "summarise a graph; convert between DOT, JSON and pictures"),
     ("check", "sam.cli", "add_check_parser", "validate a graph and list every problem"),
+    ("rtl", "rtl.cli", "add_rtl_parser", "generate the accelerator's Verilog for a graph"),
+    ("verify", "rtl.cli", "add_verify_parser", "check the generated RTL against the golden model"),
+    ("scope", "rtl.cli", "add_scope_parser", "what has RTL and what is golden-model only"),
 ]
 
 PROG = "sam"
