@@ -387,9 +387,11 @@ def _support(stmt: Statement, fm: dict[str, Format], order: list[str],
         r = nontrail[0]
         lv = [lhs.indices[m] for m in fm[lhs.name].mode_order]
         pat = None
-        if len(nontrail) == 1 and len(reduced) == 1 and scope[r] is stmt.rhs:
+        trailing = [t for t in reduced if t != r]
+        if (len(nontrail) == 1 and all(scope[t] is stmt.rhs for t in reduced)
+                and order[len(order) - len(trailing):] == trailing):
             k = order.index(r)
-            before, after = order[:k], order[k + 1:]
+            before, after = order[:k], order[k + 1:len(order) - len(trailing)]
             # outputs in storage order around r: o1..om r o(m+1)..on
             if before + after == lv and len(after) in (1, 2):
                 if len(after) == 2:
@@ -401,8 +403,8 @@ def _support(stmt: Statement, fm: dict[str, Format], order: list[str],
         if pat is None:
             firsts = [v for v in order if v in out_idx]
             why = ("a sparse accumulator handles one reduction over the whole right-hand "
-                   "side, followed by one or two output indices (orders 1 and 2), with the "
-                   "output indices in storage order")
+                   "side, followed by one or two output indices (orders 1 and 2, output "
+                   "indices in storage order) and then only reductions")
             probs.append(Problem(
                 f"the loop order visits reduced index {', '.join(nontrail)} before output "
                 f"index {firsts[-1]}; {why}",

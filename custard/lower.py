@@ -259,9 +259,18 @@ class _Lowering:
         vals = self.value(plan.stmt.rhs)
         o = plan.out_levels
         inner = o.index(sp["in0"])
+        inner_crd = self.crd[sp["in0"]]
+        if len(plan.reductions) > 1:
+            # reductions after the accumulated index were summed by reduce
+            # nodes; drop their sums over nothing so that values and inner
+            # coordinates pair one to one.
+            d = self.node("crddrop", outer=sp["in0"], inner="vals", vals=True)
+            self.wire(inner_crd, d, "outer")
+            self.wire(vals, d, "inner")
+            inner_crd, vals = (d, "outer"), (d, "inner")
         if sp["in1"] is None:
             nid = self.node("spaccumulator", order=1, in0=sp["in0"])
-            self.wire(self.crd[sp["in0"]], nid, "crd_inner")
+            self.wire(inner_crd, nid, "crd_inner")
             self.wire(vals, nid, "val")
             self.writers([(nid, "crd_inner")], (nid, "val"))
             return
@@ -275,7 +284,7 @@ class _Lowering:
             outer = (h, "outer")
         h = self.node("crdhold", outer=sp["in1"], inner=sp["in0"])
         self.wire(outer, h, "outer")
-        self.wire(self.crd[sp["in0"]], h, "inner")
+        self.wire(inner_crd, h, "inner")
         nid = self.node("spaccumulator", order=sp["order"], in0=sp["in0"], in1=sp["in1"])
         self.wire((h, "outer"), nid, "crd_outer")
         self.wire((h, "inner"), nid, "crd_inner")
