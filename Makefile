@@ -70,7 +70,7 @@ test-full: $(DEPSTAMP)
 	$(PY) -m pytest -q -n $(JOBS)
 
 rtl: $(DEPSTAMP)
-	$(VENV)/bin/sam rtl-expr "$(EXPR)" $(if $(FORMATS),--formats "$(FORMATS)") $(if $(SCHEDULE),--schedule "$(SCHEDULE)") $(if $(NAME),--name "$(NAME)") -o build
+	$(VENV)/bin/sam rtl "$(EXPR)" $(foreach f,$(FORMATS),-f '$(f)') $(if $(SCHEDULE),-s '$(SCHEDULE)') $(if $(NAME),--name '$(NAME)') -o 'build/{name}'
 
 synth: $(DEPSTAMP)
 	$(VENV)/bin/sam synth-expr "$(EXPR)" $(if $(FORMATS),--formats "$(FORMATS)") $(if $(SCHEDULE),--schedule "$(SCHEDULE)") --target $(TARGET) -o build
