@@ -181,6 +181,16 @@ def test_accumulator_below_outer_output_levels():
     assert (sp["order"], sp["in0"], sp["in1"]) == (1, "k", "j")
 
 
+def test_accumulator_with_a_reduction_after_it():
+    g = custard.compile("tensor3_mttkrp", schedule="reorder(i,k,j,l)",
+                        formats={"C": "ss:1,0", "D": "ss"})
+    assert types(g)["reduce"] == 1 and types(g)["spaccumulator"] == 1
+    drop = only(g, "crddrop")
+    assert drop.attrs["vals"] and drop.attrs["outer"] == "j"
+    sp = only(g, "spaccumulator")
+    assert g.input_edge(sp.id, "val").src == drop.id
+
+
 def test_partial_reorder_is_taco_like():
     # default i,j,k; reorder(j,i) puts j and i, in that order, in their slots
     p = custard.plan(MATMUL, {"X": "ss:1,0", "C": "ss:1,0"}, "reorder(j,i)")
