@@ -96,14 +96,12 @@ def simulate(graph_path, inputs: list[str], outputs: list[str] = (), mode: str =
     if mode not in MODES:
         raise SimCliError(f"unknown mode {mode!r}; use {' or '.join(MODES)}")
     graph = _load_graph(graph_path)
+    targets = _output_targets(graph, list(outputs), stats_path)
     ins = load_inputs(graph, list(inputs))
     res = run_graph(graph, ins, mode=mode, fifo_depth=fifo_depth)
     from sam.io import save_tensor
-    for text in outputs:
-        name, path = parse_assignment(text, "output")
-        if res.output is None or name != res.output.name:
-            have = res.output.name if res.output is not None else "none"
-            raise SimCliError(f"output {name} is not produced by the graph (its output is {have})")
+    from sam.io.common import atomic_output
+    for path in targets:
         save_tensor(res.output, path)
     if stats_path:
         info = {"graph": str(graph_path), "mode": mode, "fifo_depth": fifo_depth,
@@ -111,8 +109,37 @@ def simulate(graph_path, inputs: list[str], outputs: list[str] = (), mode: str =
         if res.output is not None:
             info["output"] = {"name": res.output.name, "shape": list(res.output.shape),
                               "format": str(res.output.format), "nnz": int(res.output.nnz)}
-        Path(stats_path).write_text(json.dumps(info, indent=2) + "\n")
+        with atomic_output(Path(stats_path)) as tmp:
+            tmp.write_text(json.dumps(info, indent=2) + "\n")
     return res
+
+
+_OUT_EXTS = (".mtx", ".tns", ".npy", "")
+
+
+def _output_targets(graph: Graph, outputs: list[str], stats_path) -> list[str]:
+    """Check every ``NAME=PATH`` output and the stats path before the run, so
+    a bad argument costs no simulation and nothing is half-written: the
+    name must be the graph's output tensor, the suffix known and the
+    directory present. Returns the output paths."""
+    names = sorted({n.attrs.get("tensor") for n in graph.nodes.values()
+                    if n.type == "fiberwrite" and n.attrs.get("tensor")})
+    paths = []
+    for text in outputs:
+        name, path = parse_assignment(text, "output")
+        if name not in names:
+            raise SimCliError(f"output {name} is not produced by the graph (it writes "
+                              f"{', '.join(names) or 'nothing'}); use -o {names[0] if names else 'X'}=PATH")
+        p = Path(path)
+        if p.suffix.lower() not in _OUT_EXTS:
+            raise SimCliError(f"{p}: unknown output file type {p.suffix!r}; use .mtx, .tns, "
+                              f".npy or a directory name (formatted layout)")
+        paths.append(path)
+    for path in paths + ([stats_path] if stats_path else []):
+        parent = Path(path).parent
+        if not parent.is_dir():
+            raise SimCliError(f"{path}: cannot write: directory {parent} does not exist")
+    return paths
 
 
 def main_sim(args) -> int:

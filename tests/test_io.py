@@ -327,3 +327,48 @@ def test_forced_dtype(tmp_path):
     save_formatted(t, tmp_path / "d")
     u = load_formatted(tmp_path / "d", "B", "ss", dtype=np.int64)
     assert u.vals.dtype == np.int64 and u.to_points() == [(0, 1, 2), (1, 0, 3)]
+
+
+# ---------------------------------------------------------------------------
+# Writers never leave partial files
+
+
+@pytest.mark.parametrize("name", ["x.mtx", "x.tns", "x.npy", "xdir"])
+def test_writers_are_atomic(tmp_path, monkeypatch, spec_b, name):
+    coords, vals, shape = spec_b
+    t = Tensor.from_coo(coords, vals, shape, "ss", "B")
+    path = tmp_path / name
+    save_tensor(t, path)
+    old = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert all(oct(p.stat().st_mode)[-3:] != "600" for p in old)   # usual mode, not mkstemp's
+    # a write that dies half-way keeps the previous file and leaves no temporary
+    import pathlib
+    real = pathlib.Path.write_text
+
+    def die():
+        raise OSError(28, "No space left on device")
+
+    def half_write_text(self, text, *a, **k):
+        real(self, text[: len(text) // 2], *a, **k)
+        die()
+
+    def half_file(f, data):
+        with open(f, "wb") as fh:
+            fh.write(data)
+        die()
+    monkeypatch.setattr(pathlib.Path, "write_text", half_write_text)
+    monkeypatch.setattr(np, "save", lambda f, *a, **k: half_file(f, b"\x93NU"))
+    monkeypatch.setattr(scipy.io, "mmwrite", lambda f, *a, **k: half_file(f, b"%%Ma"))
+    with pytest.raises(TensorFileError, match=f"{name}.*cannot write: No space left"):
+        save_tensor(t, path)
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == old
+
+
+def test_writer_missing_directory(tmp_path, spec_b):
+    coords, vals, shape = spec_b
+    t = Tensor.from_coo(coords, vals, shape, "ss", "B")
+    for name in ["x.mtx", "x.tns", "x.npy"]:
+        with pytest.raises(TensorFileError, match=f"{name}: cannot write: directory "
+                                                  f".*nodir does not exist"):
+            save_tensor(t, tmp_path / "nodir" / name)
+    assert list(tmp_path.iterdir()) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,6 +88,37 @@ def test_simulate_bad_output_and_graph(files):
         simulate(d / "missing.gv", [])
 
 
+@pytest.mark.parametrize("out,stats,match", [
+    ("y=y.npy", None, "output y is not produced by the graph .it writes x.; use -o x=PATH"),
+    ("x=x.xyz", None, "unknown output file type '.xyz'"),
+    ("x=nodir/x.mtx", None, "directory .*nodir does not exist"),
+    ("x=x.mtx", "nodir/s.json", "directory .*nodir does not exist"),
+])
+def test_bad_outputs_fail_before_the_run_and_write_nothing(files, monkeypatch, out, stats,
+                                                            match):
+    d, *_ = files
+    monkeypatch.chdir(d)
+    before = set(d.iterdir())
+    import sim.cli
+    monkeypatch.setattr(sim.cli, "run_graph", lambda *a, **k: pytest.fail("ran the graph"))
+    with pytest.raises(SimCliError, match=match):
+        simulate(d / "vsm.gv", ["b=2", f"c={d / 'v.mtx'}"], [out], stats_path=stats)
+    assert set(d.iterdir()) == before
+
+
+def test_failed_run_writes_nothing(files, capsys):
+    """A run that fails (here: a shape mismatch found while binding) leaves
+    no output file behind, and the CLI prints one line."""
+    from sam.cli import main
+    d, *_ = files
+    rc = main(["sim", str(d / "kij.gv"), "-i", f"B={d / 'A.mtx'}", "-i", f"C={d / 'A.mtx'}",
+               "-o", f"X={d / 'X.mtx'}", "--stats", str(d / "s.json")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("sam: error: ") and err.count("\n") == 1, err
+    assert "index k" in err
+    assert not (d / "X.mtx").exists() and not (d / "s.json").exists()
+
+
 def test_sam_sim_command(files, capsys):
     from sam.cli import main
     d, A, C, v = files
@@ -102,37 +134,59 @@ def test_sam_sim_command(files, capsys):
     assert rc == 2 and "sam: error: missing input tensor C" in err
 
 
-REF_GRAPHS = sorted(glob.glob(str(__import__("pathlib").Path(__file__).parent / "data" / "*.gv")))
+REF_DIR = Path(__file__).parent / "data"
+REF_GRAPHS = sorted(glob.glob(str(REF_DIR / "*.gv")))
+
+
+_REF_GOLD = {
+    "mat_vecmul_ij": lambda m: m["B"] @ m["c"],
+    "mat_vecmul_ji": lambda m: m["B"] @ m["c"],
+    "vec_ds_compression": lambda m: m["b"],
+    "vec_sd_compression": lambda m: m["b"],
+    "matmul_ikj": lambda m: (m["B"] @ m["C"]).toarray(),
+    "matmul_kij": lambda m: (m["B"] @ m["C"]).toarray(),
+    "mat_elemadd3": lambda m: (m["B"] + m["C"] + m["D"]).toarray(),
+}
 
 
 @pytest.mark.filterwarnings("ignore")
 @pytest.mark.parametrize("path", REF_GRAPHS, ids=lambda p: p.rsplit("/", 1)[-1])
 def test_reference_graphs_run(path):
-    """Reference-compiler graphs stored in tests/data run and match numpy."""
+    """Reference-compiler graphs stored in tests/data (unchanged files: extra
+    spaccumulator crd edges, crdhold vals=true, 3-operand unions) run in both
+    modes and match numpy/scipy."""
     g = Graph.load(path)
     want = expected_formats(g)
     rng = np.random.default_rng(11)
+    n = 8
     mats = {}
     ins = {}
     for name, f in want.items():
         if f.order == 0:
             mats[name] = ins[name] = 3
         elif f.order == 1:
-            mats[name] = rng.integers(0, 3, 9) * (rng.random(9) < 0.6)
+            mats[name] = rng.integers(0, 3, n) * (rng.random(n) < 0.6)
             ins[name] = Tensor.from_dense(mats[name], f, name=name)
-        elif f.order == 2:
-            mats[name] = sp.random(8, 9, 0.4, format="csr", random_state=rng,
+        else:
+            assert f.order == 2, f"no generator for order-{f.order} inputs"
+            mats[name] = sp.random(n, n, 0.4, format="csr", random_state=rng,
                                    data_rvs=lambda k: rng.integers(1, 5, k)).astype(np.int64)
             ins[name] = Tensor.from_scipy(mats[name], f, name=name)
-        else:
-            pytest.skip(f"no generator for order-{f.order} inputs")
     res = run_graph(g, ins)
     func = res.output.to_dense()
     cyc = run_graph(g, ins, mode="cycle", fifo_depth=1).output.to_dense()
     assert np.array_equal(func, cyc)
     stem = path.rsplit("/", 1)[-1][:-3]
-    gold = {"mat_vecmul_ij": lambda m: m["B"] @ m["c"],
-            "mat_vecmul_ji": lambda m: m["B"] @ m["c"],
-            "vec_ds_compression": lambda m: m["b"]}.get(stem)
-    if gold is not None:
-        assert np.array_equal(func, gold(mats))
+    assert np.array_equal(func, _REF_GOLD[stem](mats))
+
+
+def test_reference_graph_from_the_command_line(tmp_path, capsys):
+    """A reference sparse-to-dense graph (crdhold vals=true) through ``sam sim``."""
+    from sam.cli import main
+    b = np.array([0, 4, 0, 0, 7, 1])
+    np.save(tmp_path / "b.npy", b)
+    rc = main(["sim", str(REF_DIR / "vec_sd_compression.gv"), "-i", f"b={tmp_path / 'b.npy'}",
+               "-o", f"x={tmp_path / 'x.npy'}", "--mode", "cycle"])
+    assert rc == 0, capsys.readouterr().err
+    assert np.array_equal(np.load(tmp_path / "x.npy"), b)
+    assert "x: shape (6,), format d0, nnz 3" in capsys.readouterr().out

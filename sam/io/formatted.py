@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..formats import Format, FormatError, Tensor
-from .common import TensorFileError, parse_number, vals_array
+from .common import TensorFileError, atomic_output, parse_number, vals_array
 
 __all__ = ["load_formatted", "save_formatted", "formatted_files"]
 
@@ -131,14 +131,15 @@ def save_formatted(tensor: Tensor, directory: "str | Path", name: str | None = N
     """Write ``tensor`` in the formatted layout (creating ``directory``)."""
     d = Path(directory)
     name = tensor.name if name is None else name
+    files = {"shape": "".join(f"{s}\n" for s in tensor.shape)}
+    for lv in tensor.levels:
+        for a, arr in lv.arrays.items():
+            files[f"{lv.mode}_{a}"] = "".join(f"{int(x)}\n" for x in arr)
+    files["vals"] = "".join(f"{v.item()!r}\n" for v in tensor.vals)
     try:
         d.mkdir(parents=True, exist_ok=True)
-        (d / f"tensor_{name}_mode_shape").write_text("".join(f"{s}\n" for s in tensor.shape))
-        for lv in tensor.levels:
-            for a, arr in lv.arrays.items():
-                (d / f"tensor_{name}_mode_{lv.mode}_{a}").write_text(
-                    "".join(f"{int(x)}\n" for x in arr))
-        (d / f"tensor_{name}_mode_vals").write_text(
-            "".join(f"{v.item()!r}\n" for v in tensor.vals))
     except OSError as e:
-        raise TensorFileError(f"{d}: cannot write: {e.strerror}") from None
+        raise TensorFileError(f"{d}: cannot create the directory: {e.strerror}") from None
+    for key, text in files.items():
+        with atomic_output(d / f"tensor_{name}_mode_{key}") as tmp:
+            tmp.write_text(text)

@@ -17,7 +17,7 @@ import scipy.io
 import scipy.sparse
 
 from ..formats import Format, FormatError, Tensor
-from .common import TensorFileError, build_tensor
+from .common import TensorFileError, atomic_output, build_tensor
 
 __all__ = ["load_mtx", "save_mtx", "mtx_header"]
 
@@ -217,8 +217,6 @@ def save_mtx(tensor: Tensor, path: "str | Path", *, comment: str = "") -> None:
     else:
         shape = tensor.shape
     m = scipy.sparse.coo_array((vals, (coords[0], coords[1])), shape=shape)
-    try:
-        scipy.io.mmwrite(str(path), m, comment=comment,
+    with atomic_output(path, ".mtx") as tmp:
+        scipy.io.mmwrite(str(tmp), m, comment=comment,
                          field="integer" if tensor.is_int else "real", symmetry="general")
-    except OSError as e:
-        raise TensorFileError(f"{path}: cannot write: {e.strerror}") from None

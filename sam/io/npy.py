@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..formats import Format, FormatError, Tensor
-from .common import TensorFileError
+from .common import TensorFileError, atomic_output
 
 __all__ = ["load_npy", "save_npy"]
 
@@ -37,7 +37,5 @@ def load_npy(path: "str | Path", fmt: "Format | str | None" = None, *,
 
 def save_npy(tensor: Tensor, path: "str | Path") -> None:
     """Write ``tensor.to_dense()``."""
-    try:
-        np.save(Path(path), tensor.to_dense(), allow_pickle=False)
-    except OSError as e:
-        raise TensorFileError(f"{path}: cannot write: {e.strerror}") from None
+    with atomic_output(Path(path), ".npy") as tmp:
+        np.save(tmp, tensor.to_dense(), allow_pickle=False)

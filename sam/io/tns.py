@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..formats import Format, Tensor
-from .common import TensorFileError, build_tensor, parse_number, vals_array
+from .common import TensorFileError, atomic_output, build_tensor, parse_number, vals_array
 
 __all__ = ["load_tns", "save_tns"]
 
@@ -105,8 +105,5 @@ def save_tns(tensor: Tensor, path: "str | Path") -> None:
     for i in range(len(vals)):
         crd = " ".join(str(int(c) + 1) for c in coords[:, i])
         lines.append(f"{crd} {vals[i].item()!r}\n" if crd else f"{vals[i].item()!r}\n")
-    try:
-        with open(path, "w") as fh:
-            fh.writelines(lines)
-    except OSError as e:
-        raise TensorFileError(f"{path}: cannot write: {e.strerror}") from None
+    with atomic_output(path) as tmp:
+        tmp.write_text("".join(lines))
