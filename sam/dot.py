@@ -424,28 +424,43 @@ def _src_port(node: Node, outs: dict, r: _RawEdge, problems: list[str]) -> str |
                             f"(operands {', '.join(a['operands'])}; expected out-<T>)")
             return None
     elif t == "spaccumulator" and r.type == "crd":
-        idx = _tail(r.comment)
-        if a.get("in1") and idx == a["in1"]:
-            return "crd_outer"
-        if idx == a["in0"]:
-            return "crd_inner"
+        port = _spacc_crd_port(a, _tail(r.comment))
+        if port:
+            return port
         problems.append(f"{r}: comment {r.comment!r} names no crd output of {node} "
                         f"(in0={a['in0']}, in1={a.get('in1')}; expected out-<index>)")
         return None
     elif t in _CRDMGR:
-        pre, idx = _prefix(r.comment), _tail(r.comment)
-        if pre in ("outer", "inner"):
-            return pre
-        if idx and idx == a.get("outer"):
-            return "outer"
-        if idx and idx == a.get("inner"):
-            return "inner"
-        if r.type == "val":
-            return "inner"
+        pre = _prefix(r.comment)
+        port = pre if pre in ("outer", "inner") else _crdmgr_port(a, r)
+        if port:
+            return port
         problems.append(f"{r}: comment {r.comment!r} names no output of {node} "
                         f"(expected outer-{a.get('outer')} or inner-{a.get('inner')})")
         return None
     return _by_type(node, outs, r, "output", problems)
+
+
+def _spacc_crd_port(a: dict, idx: str) -> str | None:
+    """The accumulator crd port of index ``idx`` (``in1`` outer, ``in0`` inner)."""
+    if a.get("in1") and idx == a["in1"]:
+        return "crd_outer"
+    if idx == a["in0"]:
+        return "crd_inner"
+    return None
+
+
+def _crdmgr_port(a: dict, r: "_RawEdge") -> str | None:
+    """The crddrop/crdhold port an edge comment's index names; a val edge is
+    the inner stream of the vals variant."""
+    idx = _tail(r.comment)
+    if idx and idx == a.get("outer"):
+        return "outer"
+    if idx and idx == a.get("inner"):
+        return "inner"
+    if r.type == "val":
+        return "inner"
+    return None
 
 
 def _dst_port(node: Node, ins: dict, r: _RawEdge, problems: list[str],
@@ -469,27 +484,26 @@ def _dst_port(node: Node, ins: dict, r: _RawEdge, problems: list[str],
         return None
     if t == "spaccumulator" and r.type == "crd":
         idx = _tail(r.comment)
-        if a.get("in1") and idx == a["in1"]:
-            return "crd_outer"
-        if idx == a["in0"]:
-            return "crd_inner"
+        port = _spacc_crd_port(a, idx)
+        if port:
+            return port
         if idx:
+            # The reference compiler also wires the reduced index's crd into
+            # the accumulator; no accumulator reads it (groups end at stop
+            # tokens), so the edge is dropped and the result is unchanged.
             warnings.warn(
-                f"{node}: ignoring {r} (crd of index {idx!r}, which the accumulator "
-                f"reduces; it keeps only in0={a['in0']}"
-                f"{', in1=' + a['in1'] if a.get('in1') else ''})", DotWarning, stacklevel=4)
+                f"{node}: dropping {r}: it carries the reduced index {idx!r}, which "
+                f"the accumulator does not read (it keeps in0={a['in0']}"
+                f"{', in1=' + a['in1'] if a.get('in1') else ''}); the result is "
+                f"unaffected", DotWarning, stacklevel=4)
             return ""
         problems.append(f"{r}: crd input of {node} has no comment naming its index "
                         f"(in0={a['in0']}, in1={a.get('in1')})")
         return None
     if t in _CRDMGR:
-        idx = _tail(r.comment)
-        if idx and idx == a.get("outer"):
-            return "outer"
-        if idx and idx == a.get("inner"):
-            return "inner"
-        if r.type == "val":
-            return "inner"
+        port = _crdmgr_port(a, r)
+        if port:
+            return port
         problems.append(f"{r}: comment {r.comment!r} names no input of {node} "
                         f"(expected the index {a.get('outer')} or {a.get('inner')})")
         return None

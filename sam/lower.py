@@ -2,6 +2,10 @@
 and RTL generator alike; moved here from ``sim/lower.py``, which re-exports it).
 
 * ``broadcast`` nodes are folded into direct fan-out edges (zero cost).
+* ``crdhold vals=true`` (the reference's sparse-to-dense graph
+  ``vec_sd_compression``) is folded into wires: its inner stream is the
+  values of the outer coordinates, one value per coordinate, so holding
+  each coordinate "once per value" is the identity on both streams.
 * n-ary joiners (``intersect``/``union`` with more than two operands) become
   trees of binary ones, as the reference's hand-written
   ``test_mat_elemadd3`` does: ``J = join(T0, T1)``; then every further
@@ -46,6 +50,10 @@ def lower_graph(graph: Graph) -> tuple[Graph, dict]:
     """The graph with broadcasts folded and joiners binary; see module doc."""
     alias = _resolve_broadcasts(graph)
     g = graph.fold_broadcasts()
+    for nid in sorted(g.nodes):
+        node = g.nodes[nid]
+        if node.type == "crdhold" and node.attrs.get("vals"):
+            _bypass(g, nid, alias)
     for nid in sorted(g.nodes):
         node = g.nodes[nid]
         ops = list(node.attrs.get("operands") or [])
@@ -97,4 +105,21 @@ def _split_joiner(g: Graph, nid: int, ops: list, alias: dict) -> None:
         alias[(nid, port)] = src
     for e in outs:
         s = mapping[e.src_port]
+        g.edges.append(Edge(s[0], s[1], e.dst, e.dst_port, e.type, dict(e.extra)))
+
+
+def _bypass(g: Graph, nid: int, alias: dict) -> None:
+    """Remove node ``nid`` whose every output port ``p`` carries its input
+    ``p`` unchanged: consumers read the producers directly."""
+    feed = {e.dst_port: (e.src, e.src_port) for e in g.edges if e.dst == nid}
+    outs = [e for e in g.edges if e.src == nid]
+    g.edges = [e for e in g.edges if e.src != nid and e.dst != nid]
+    del g.nodes[nid]
+    for port, src in feed.items():
+        alias[(nid, port)] = src
+    for key, val in alias.items():
+        if val[0] == nid:
+            alias[key] = feed[val[1]]
+    for e in outs:
+        s = feed[e.src_port]
         g.edges.append(Edge(s[0], s[1], e.dst, e.dst_port, e.type, dict(e.extra)))

@@ -180,7 +180,8 @@ def _crddrop_ports(a):
 
 
 def _crdhold_ports(a):
-    return {"outer": "crd", "inner": "crd|ref"}, {"outer": "crd", "inner": "crd|ref"}
+    inner = "val" if a.get("vals") else "crd|ref"
+    return {"outer": "crd", "inner": inner}, {"outer": "crd", "inner": inner}
 
 
 _T = ParamSpec("tensor", "str", required=True, doc="tensor name")
@@ -277,8 +278,11 @@ _add(PrimitiveSpec(
 _add(PrimitiveSpec(
     "crdhold",
     "Coordinate hold: repeats each outer coordinate once per coordinate of "
-    "its inner fiber, with the inner stream's stop tokens.",
-    (ParamSpec("outer", "str"), ParamSpec("inner", "str")),
+    "its inner fiber, with the inner stream's stop tokens (vals=true: the "
+    "inner stream is the values of the outer coordinates, one each, so "
+    "both streams pass unchanged; sam.lower folds such a node into wires).",
+    (ParamSpec("outer", "str"), ParamSpec("inner", "str"),
+     ParamSpec("vals", "bool", default=False)),
     _crdhold_ports))
 
 _add(PrimitiveSpec(

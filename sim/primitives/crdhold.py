@@ -6,6 +6,8 @@ inner fiber belongs to each outer coordinate, plus one closing per empty
 outer fiber (``Sk`` on the outer stream where a coordinate is expected
 pairs with ``S(k+1)`` on the inner stream). An inner ``Sn`` with ``n >= 1``
 also closes the outer fiber, whose ``S(n-1)`` is consumed.
+``vals=true`` (inner = the values of the outer coordinates) is the identity
+and never reaches this model: ``sam.lower`` folds it into wires.
 Timing: an outer coordinate moves into the hold register in a firing of
 its own as soon as the register is free (so the outer FIFO never waits on
 an inner fiber that needs the next outer element upstream to close); then
@@ -27,6 +29,13 @@ class CrdHold(SimPrimitive):
     """Ports: ``outer``, ``inner`` in; ``outer``, ``inner`` out."""
 
     type_name = "crdhold"
+
+    def __init__(self, node, ctx):
+        super().__init__(node, ctx)
+        if self.attrs.get("vals"):
+            raise self.error("crdhold vals=true is the identity and is folded into "
+                             "wires by sam.lower.lower_graph; run the graph through "
+                             "sim.run_graph, which lowers it")
 
     def run(self, ins, log):
         o, s = self.inputs_of(ins)
