@@ -321,3 +321,62 @@ def test_spmv_empty_matrix():
     c = Tensor.from_coo([[1]], [2], (4,), "s0", name="c")
     res = run_graph(graphs.spmv(True), {"B": B, "c": c}, mode="cycle")
     assert res.output.to_dense().tolist() == [0, 0, 0] and res.output.nnz == 0
+
+
+# The C replay kernel's build: a fresh cache, no compiler, builders racing.
+
+_KERNEL_PROBE = """
+import numpy as np, sys
+sys.path[:0] = [{repo!r}, {tests!r}]
+import graphs
+from sam.formats import Tensor
+from sim import run_graph
+from sim.cycle import c_backend_available
+g = graphs.spmv()
+B = Tensor.from_dense(np.arange(12).reshape(3, 4) % 3, "ss", name="B")
+c = Tensor.from_dense(np.array([1, 0, 2, 3]), "s", name="c")
+r = run_graph(g, {{"B": B, "c": c}}, mode="cycle")
+print(c_backend_available(), r.cycles, list(r.output.to_dense()))
+"""
+
+
+def _probe(cache, path=None):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    here = Path(__file__).resolve().parent
+    env = dict(os.environ, SAMFLOW_CACHE=str(cache))
+    if path is not None:
+        env["PATH"] = str(path)
+    code = _KERNEL_PROBE.format(repo=str(here.parent), tests=str(here))
+    return subprocess.Popen([sys.executable, "-c", code], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _answer(p):
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    avail, cycles, dense = out.split(" ", 2)
+    return avail == "True", int(cycles), dense.strip()
+
+
+def test_replay_kernel_fresh_cache_no_compiler_and_racing_builders(tmp_path):
+    """Without a compiler the pure-Python replay gives the same numbers; two
+    processes building into one empty cache at once both get a working
+    kernel (atomic rename), and no temporary files stay behind."""
+    import shutil
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    no_cc = _answer(_probe(tmp_path / "cache0", path=empty_bin))
+    assert no_cc[0] is False
+    assert not (tmp_path / "cache0").exists() or not any((tmp_path / "cache0").iterdir())
+    if shutil.which("g++") is None:
+        pytest.skip("no g++ on this machine: only the fallback can be tested")
+    cache = tmp_path / "cache"
+    racers = [_probe(cache), _probe(cache)]
+    answers = [_answer(p) for p in racers]
+    assert all(a[0] for a in answers), answers
+    assert {a[1:] for a in answers} == {no_cc[1:]}
+    assert [p.suffix for p in cache.iterdir()] == [".so"]
+    assert _answer(_probe(cache)) == answers[0]          # reuses the built kernel
