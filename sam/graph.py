@@ -174,8 +174,15 @@ class Graph:
                 if indeg[m] == 0:
                     ready.append(m)
         if len(order) != len(self.nodes):
-            cyc = sorted(n for n, d in indeg.items() if d > 0)
-            raise GraphError([f"cycle through nodes {', '.join(map(str, cyc))}"])
+            # Unsorted nodes are on a cycle or downstream of one; drop those
+            # that feed no other unsorted node until only cycles remain.
+            left = {n for n, d in indeg.items() if d > 0}
+            while True:
+                tail = {n for n in left if not any(m in left for m in succ[n])}
+                if not tail:
+                    break
+                left -= tail
+            raise GraphError([f"cycle through nodes {', '.join(map(str, sorted(left)))}"])
         return order
 
     # -- checking ---------------------------------------------------------
