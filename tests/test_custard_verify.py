@@ -330,3 +330,34 @@ def test_mixed_formats(name, perm, fm):
         run_and_compare(g, plan, make_inputs(plan, dims_for(plan), case, seed),
                         f"{name} order={''.join(perm)} formats={ {k: str(v) for k, v in fm.items()} } "
                         f"case={case} seed={seed}")
+
+
+# ----------------------------------------------------------------------------
+# canonical outputs: no empty fiber below a compressed level and no stored
+# zero, for outputs of up to two levels (the crddrops' job; design.md, Drops)
+
+def _positive(plan, dims, case, seed):
+    arrays = make_inputs(plan, dims, case, seed)
+    return {k: (np.abs(v) if np.ndim(v) else abs(v)) for k, v in arrays.items()}
+
+
+CANONICAL = [k for k in KERNELS
+             if 1 <= len(custard.plan(k).out_levels) <= 2 and "-" not in custard.get_kernel(k).expr]
+
+
+@pytest.mark.parametrize("name", CANONICAL)
+def test_outputs_are_canonical(name):
+    plan = custard.plan(name)
+    g = custard.compile(name)
+    for case, seed in (("sparse", 51), ("mid", 52), ("rowcol", 53), ("single", 54)):
+        arrays = _positive(plan, dims_for(plan), case, seed)
+        ins = {a.name: (Tensor.from_dense(np.asarray(arrays[a.name]), plan.formats[a.name])
+                        if np.ndim(arrays[a.name]) else arrays[a.name]) for a in plan.inputs}
+        out = engine.run_graph(g, ins).output
+        where = f"{name} case={case} seed={seed}"
+        assert np.array_equal(out.to_dense(), evaluate(plan, arrays)), where
+        assert not np.any(np.asarray(out.vals) == 0), f"{where}: stored zeros {out.vals}"
+        for l in range(1, len(out.levels)):
+            if out.levels[l - 1].format == "compressed" and out.levels[l].format == "compressed":
+                seg = np.asarray(out.levels[l].arrays["seg"])
+                assert np.all(np.diff(seg) > 0), f"{where}: empty fiber in level {l}: seg={seg}"
