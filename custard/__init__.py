@@ -28,7 +28,8 @@ from .lower import lower
 from .parser import CustardError, parse
 
 __all__ = ["compile", "check", "plan", "CustardError", "Unsupported", "Problem",
-           "KERNELS", "Kernel", "get_kernel", "parse", "resolve"]
+           "KERNELS", "Kernel", "get_kernel", "parse", "resolve", "parse_format_flag",
+           "parse_schedule"]
 
 
 def _formats_dict(formats) -> dict:

@@ -37,7 +37,7 @@ from __future__ import annotations
 from sam.graph import Graph
 
 from .analysis import Plan
-from .parser import Access, BinOp
+from .parser import Access
 
 __all__ = ["lower"]
 
