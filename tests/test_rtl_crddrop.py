@@ -62,8 +62,13 @@ def test_throughput(vals):
 
 
 def test_registry():
-    assert not build(NAME, crd_width=8).vals
-    assert build(NAME, crd_width=8, vals=True, val_width=12).val_width == 12
+    dut = build(NAME, crd_width=8)
+    assert not dut.vals
+    check_case(NAME, {}, {"outer": "0 1 S0 D", "inner": "1 S0 S1 D"}, dut=dut)
+    dut = build(NAME, crd_width=8, vals=True, val_width=12)
+    assert dut.val_width == 12
+    check_case(NAME, {"vals": True}, {"outer": "0 1 S0 D", "inner": "0 5 S0 D"}, dut=dut,
+               val_width=12, stated={"outer": "1 S0 D", "inner": "5 S0 D"})
 
 
 def test_bad_params():

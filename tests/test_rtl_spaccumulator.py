@@ -102,8 +102,10 @@ def test_throughput(word):
 
 
 def test_registry():
-    dut = build(NAME, dim=8, outer=False)
+    dut = build(NAME, dim=8, outer=False, crd_width=8, val_width=16)
     assert "crd_outer" not in dut.signature.members
+    check_case(NAME, {"order": 1, "in0": "j"}, {"crd_inner": "3 1 S1 D", "val": "4 5 S1 D"},
+               dut=dut, stated={"crd_inner": "1 3 S0 D", "val": "5 4 S0 D"})
     expect_param_error(lambda: build(NAME, dim=8, order=2), "outer_dim must be an integer")
     expect_param_error(lambda: build(NAME, dim=8, order=2, outer=False, outer_dim=4),
                        "outer must be True for order 2")
