@@ -146,7 +146,9 @@ def test_mtx_round_trip(tmp_path, rng):
     ("%%MatrixMarket matrix coordinate real general\n3 3 1\n1 1 1.0\n2 2 2.0\n",
      r"m\.mtx:4: Too many lines .*declares 1 entries"),
     ("%%MatrixMarket matrix coordinate real general\n3 3 2\n1 1 1.0\n2 x 2.0\n",
-     r"m\.mtx:4: Invalid integer value: '2 x 2.0'"),
+     r"m\.mtx:4: Invalid integer value \(an entry line is 'row column value'.*\): '2 x 2.0'"),
+    ("%%MatrixMarket matrix coordinate real general\n3 3 2\n1 1 1.0\n2 2\n",
+     r"m\.mtx:4: Invalid floating-point value \(an entry line is 'row column value'.*\): '2 2'"),
     ("%%MatrixMarket matrix coordinate integer general\n3 3 2\n1 1 1\n2 2 2.5\n",
      r"m\.mtx:4: value '2.5' is not an integer but the banner declares an integer field"),
 ])

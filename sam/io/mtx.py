@@ -115,6 +115,10 @@ def _scipy_read(path: Path, info: dict):
 _HINTS = {
     "row index out of bounds": "row indices are 1-based and at most {rows}",
     "column index out of bounds": "column indices are 1-based and at most {cols}",
+    "invalid integer value": "an entry line is 'row column value', or 'row column' in a "
+                             "pattern matrix, with 1-based integer indices",
+    "invalid floating-point value": "an entry line is 'row column value' with a number as "
+                                    "the value",
     "too many lines in file (file too long)":
         "the size line (line {size_line}) declares {entries} entries; fix the count",
 }
