@@ -189,7 +189,6 @@ def _src(stmt: Statement, node) -> str:
 def _structure(stmt: Statement) -> list[Problem]:
     """Errors independent of formats and schedule."""
     probs: list[Problem] = []
-    text = stmt.text
     lhs = stmt.lhs
     for a in [lhs] + stmt.accesses:
         seen = {}
@@ -304,7 +303,6 @@ def _support(stmt: Statement, fm: dict[str, Format], order: list[str],
     probs: list[Problem] = []
     pos = {v: k + 1 for k, v in enumerate(order)}
     lhs = stmt.lhs
-    text = stmt.text
 
     alt_cache: list = []
 
