@@ -22,6 +22,8 @@ EXPR ?= spmm
 FORMATS ?=
 SCHEDULE ?=
 TARGET ?= ecp5
+DEVICE ?=
+SEEDS ?=
 NAME ?=
 
 .PHONY: help install deps test test-full rtl synth bench clean distclean
@@ -73,7 +75,7 @@ rtl: $(DEPSTAMP)
 	$(VENV)/bin/sam rtl "$(EXPR)" $(foreach f,$(FORMATS),-f '$(f)') $(if $(SCHEDULE),-s '$(SCHEDULE)') $(if $(NAME),--name '$(NAME)') -o 'build/{name}'
 
 synth: $(DEPSTAMP)
-	$(VENV)/bin/sam synth-expr "$(EXPR)" $(if $(FORMATS),--formats "$(FORMATS)") $(if $(SCHEDULE),--schedule "$(SCHEDULE)") --target $(TARGET) -o build
+	$(VENV)/bin/sam synth "$(EXPR)" $(foreach f,$(FORMATS),-f '$(f)') $(if $(SCHEDULE),-s '$(SCHEDULE)') $(if $(NAME),--name '$(NAME)') --target $(TARGET) $(if $(DEVICE),--device $(DEVICE)) $(if $(SEEDS),--seeds $(SEEDS)) -o 'build/{name}'
 
 bench: $(DEPSTAMP)
 	$(PY) -m bench.run --out build/bench

@@ -35,6 +35,7 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("rtl", "rtl.cli", "add_rtl_parser", "generate the accelerator's Verilog for a graph"),
     ("verify", "rtl.cli", "add_verify_parser", "check the generated RTL against the golden model"),
     ("scope", "rtl.cli", "add_scope_parser", "what has RTL and what is golden-model only"),
+    ("synth", "rtl.synth", "add_synth_parser", "Yosys/nextpnr area and Fmax report"),
 ]
 
 PROG = "sam"
