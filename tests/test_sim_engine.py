@@ -380,3 +380,56 @@ def test_replay_kernel_fresh_cache_no_compiler_and_racing_builders(tmp_path):
     assert {a[1:] for a in answers} == {no_cc[1:]}
     assert [p.suffix for p in cache.iterdir()] == [".so"]
     assert _answer(_probe(cache)) == answers[0]          # reuses the built kernel
+
+
+# Property: any tensor in any format goes through scanners, arrayvals and
+# writers (a whole identity graph, both modes) and comes back unchanged.
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from sam.formats import Format  # noqa: E402
+from sam.graph import Graph  # noqa: E402
+
+
+def identity_graph(fmt: Format) -> Graph:
+    """X = B with both in ``fmt``: one scanner and one level writer per level."""
+    g = Graph("identity", formats={"X": str(fmt), "B": str(fmt)})
+    prev = None
+    for l, (letter, m) in enumerate(zip(fmt.levels, fmt.mode_order)):
+        kind = "compressed" if letter == "s" else "dense"
+        s = g.add_node("fiberlookup", index="ijk"[m], tensor="B", mode=m, format=kind,
+                       root=l == 0)
+        w = g.add_node("fiberwrite", index="ijk"[m], tensor="X", mode=str(m), format=kind)
+        if prev is not None:
+            g.connect(prev, "ref", s, "ref")
+        g.connect(s, "crd", w, "crd")
+        prev = s
+    a = g.add_node("arrayvals", tensor="B")
+    g.connect(prev, "ref", a, "ref")
+    g.connect(a, "val", g.add_node("fiberwrite", tensor="X", mode="vals"), "val")
+    return g.validate()
+
+
+@st.composite
+def formatted_tensors(draw):
+    order = draw(st.integers(1, 3))
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=order, max_size=order)))
+    fmt = Format(tuple(draw(st.lists(st.sampled_from("sd"), min_size=order, max_size=order))),
+                 tuple(draw(st.permutations(range(order)))))
+    density = draw(st.sampled_from([0.0, 0.3, 1.0]))
+    seed = draw(st.integers(0, 2**16))
+    return shape, fmt, density, seed
+
+
+@given(formatted_tensors())
+@settings(max_examples=60, deadline=None)
+def test_property_identity_graph_round_trip(case):
+    shape, fmt, density, seed = case
+    rng = np.random.default_rng(seed)
+    dense = rng.integers(1, 9, shape) * (rng.random(shape) < density)
+    t = Tensor.from_dense(dense, fmt, name="B")
+    g = identity_graph(fmt)
+    f = run_graph(g, {"B": t})
+    assert f.output.same_storage(Tensor.from_dense(dense, fmt, name="X")), (fmt, seed)
+    c = run_graph(g, {"B": t}, mode="cycle", fifo_depth=1, backend="python")
+    assert np.array_equal(c.output.to_dense(), dense) and c.cycles > 0, (fmt, seed)
