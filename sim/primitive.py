@@ -25,7 +25,7 @@ from typing import ClassVar
 from sam import primitives as prims
 from sam.errors import UserError
 from sam.graph import Node
-from sam.tokens import D, fmt
+from sam.tokens import D, Stop, fmt
 
 __all__ = [
     "SimError", "SimPrimitive", "SimContext", "LevelData", "REGISTRY",
@@ -204,6 +204,19 @@ class SimPrimitive:
 
     def missing_d(self, port: str, stream: list) -> SimError:
         return self.error("stream ended without D", (port, len(stream)))
+
+    def outer_closing(self, outer: list, io: int, inner: Stop, ii: int) -> Stop:
+        """``outer[io]``, which must be ``S(n-1)`` because the inner stop
+        token ``inner`` = ``Sn`` (``n >= 1``, at ``ii`` of port ``inner``)
+        also closes the outer fiber (crddrop, crdhold)."""
+        if io >= len(outer):
+            raise self.missing_d("outer", outer)
+        h = outer[io]
+        if type(h) is not Stop or h.level != inner.level - 1:
+            raise self.error(f"inner {inner} closes the outer fiber, so the outer stream "
+                             f"must have S{inner.level - 1} here, got {h}",
+                             ("outer", io), ("inner", ii))
+        return h
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.node}>"

@@ -142,13 +142,7 @@ class CrdDrop(SimPrimitive):
                 if n == 0:
                     log.append(mask)
                     continue
-                if io >= no:
-                    raise self.missing_d("outer", o)
-                h = o[io]
-                if type(h) is not Stop or h.level != n - 1:
-                    raise self.error(f"inner {x} closes the outer fiber, so the outer "
-                                     f"stream must have S{n - 1} here, got {h}",
-                                     ("outer", io), ("inner", ii - 1))
+                h = self.outer_closing(o, io, x, ii - 1)
                 if mask & CO:
                     log.append(CO)      # the outer coordinate and its stop: two firings
                     mask &= ~CO

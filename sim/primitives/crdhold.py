@@ -87,13 +87,7 @@ class CrdHold(SimPrimitive):
                         lapp(CO)
                 held = _NONE
                 if n >= 1:
-                    if io >= no:
-                        raise self.missing_d("outer", o)
-                    h = o[io]
-                    if type(h) is not Stop or h.level != n - 1:
-                        raise self.error(f"inner {t} closes the outer fiber, so the outer "
-                                         f"stream must have S{n - 1} here, got {h}",
-                                         ("outer", io), ("inner", ii))
+                    self.outer_closing(o, io, t, ii)
                     io += 1
                     mask |= CO
                 oo.append(t)
