@@ -75,7 +75,7 @@ def integer_tensor(t: Tensor) -> Tensor:
         coords, vals = t.stored_coo()
         at = tuple(int(c) for c in coords[:, k]) if t.order else ()
         raise HostError(
-            f"input {t.name}: value {v[k]!r} at {at} is not an integer; the RTL datapath "
+            f"input {t.name}: value {float(v[k])!r} at {at} is not an integer; the RTL datapath "
             f"is integer only (scale and round the values first)")
     return Tensor(t.shape, t.format, [lv.arrays for lv in t.levels], v.astype(np.int64),
                   t.name)

@@ -58,13 +58,21 @@ def _prepend_tool_paths():
     os.environ["PATH"] = os.pathsep.join(path)
 
 
-@dataclass
 class Built:
-    """A generated accelerator: ``manifest``, ``graph``, Verilog ``text`` and ``top``."""
-    manifest: dict
-    graph: Graph
-    text: str
-    top: str
+    """A generated accelerator: ``manifest``, ``graph``, ``top`` and its
+    Verilog ``text`` (converted on first use, so inputs can be checked
+    against the manifest before the slow conversion)."""
+
+    def __init__(self, manifest: dict, graph: Graph, top: str, text: str | None = None,
+                 acc: Accelerator | None = None):
+        self.manifest, self.graph, self.top = manifest, graph, top
+        self._text, self._acc = text, acc
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = verilog_text(self._acc, self.top)
+        return self._text
 
 
 def build(graph: Graph | None = None, params: AccelParams | None = None,
@@ -73,10 +81,10 @@ def build(graph: Graph | None = None, params: AccelParams | None = None,
     directory ``artifacts``."""
     if artifacts is not None:
         man, g, vpath = read_artifacts(artifacts)
-        return Built(man, g, vpath.read_text(), man["top"])
+        return Built(man, g, man["top"], text=vpath.read_text())
     acc = Accelerator(graph, params or AccelParams())
     top = top_name(graph)
-    return Built(make_manifest(acc, top), graph, verilog_text(acc, top), top)
+    return Built(make_manifest(acc, top), graph, top, acc=acc)
 
 
 class _Lock:
