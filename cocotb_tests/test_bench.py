@@ -72,7 +72,7 @@ def test_catches_malformed_output():
 def test_malformed_input_is_reported():
     # a reference stream without D: the scanner never finishes; the bench says so
     with pytest.raises(AssertionError, match="timeout"):
-        run_vectors("fiberlookup_c", lambda: CompressedScanner(crd_width=8, addr_width=8),
+        run_vectors("fiberlookup_c", lambda: CompressedScanner(crd_width=9, addr_width=8),
                     [Vector("noD", inputs={"ref": [0]}, expected={"crd": "5 S0 D",
                                                                    "ref": "0 S0 D"},
                             preload={"seg": [0, 1], "crd": [5]}, max_cycles=100)])

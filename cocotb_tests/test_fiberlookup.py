@@ -10,7 +10,7 @@ from rtl.primitives.fiberlookup import CompressedScanner, DenseScanner
 from sim.primitive import LevelData, SimContext
 from sam.tokens import parse
 
-CW, AW = 8, 8
+CW, AW = 9, 8
 SEEDS = (1, 2, 3, 4, 5)
 
 
@@ -33,14 +33,14 @@ SPEC_COMPRESSED = [  # spec 2.1 (test) vectors without the skip input
 ]
 
 
-def compressed_vectors():
+def compressed_vectors(seeds=SEEDS):
     vecs = []
     for k, (seg, crd, ref, ocrd, oref) in enumerate(SPEC_COMPRESSED):
         want = _golden("compressed", {"ref": parse(ref)}, _ctx("compressed", 32, seg, crd))
         assert want == {"crd": parse(ocrd), "ref": parse(oref)}, "golden model disagrees with spec"
         vecs.append(Vector(f"spec{k}", inputs={"ref": ref}, expected=want,
                            preload={"seg": seg, "crd": crd}, seed=k, p_valid=0.7, p_ready=0.7))
-    for seed in SEEDS:
+    for seed in seeds:
         rng = random.Random(seed)
         nfib = rng.randint(1, 12)
         seg, crd = random_level(rng, nfib, dim=40, p_empty=0.3)
@@ -86,7 +86,7 @@ def test_compressed_root(sim):
                 lambda: CompressedScanner(crd_width=CW, addr_width=AW, root=True), vecs, sim=sim)
 
 
-def dense_vectors():
+def dense_vectors(seeds=SEEDS):
     vecs = []
     spec = [(4, "0 1 2 3 S0 D"), (3, "0 1 2 S0 3 4 S0 5 6 S1 D"), (2, "0 N S0 S0 1 S1 D"),
             (0, "0 1 S0 D"), (1, "0 S0 5 S1 D")]
@@ -96,7 +96,7 @@ def dense_vectors():
                            seed=k, p_valid=0.7, p_ready=0.7))
     assert vecs[0].expected["ref"] == parse(
         "0 1 2 3 S0 4 5 6 7 S0 8 9 10 11 S0 12 13 14 15 S1 D")
-    for seed in SEEDS:
+    for seed in seeds:
         rng = random.Random(seed)
         dim = rng.choice([1, 2, 5, 9])
         ins = {"ref": random_stream(rng, rng.randint(1, 3), data=lambda r: r.randrange(12),
@@ -125,3 +125,13 @@ def test_dense_root(sim):
         vecs.append(Vector(f"root{dim}", expected=want, config={"dim": dim}, seed=dim,
                            p_ready=0.5))
     run_vectors("fiberlookup_dr", lambda: DenseScanner(crd_width=CW, root=True), vecs, sim=sim)
+
+
+@pytest.mark.slow
+def test_sweep_icarus():
+    """40 more seeds per scanner (make test-full)."""
+    seeds = range(100, 140)
+    run_vectors("fiberlookup_c", lambda: CompressedScanner(crd_width=CW, addr_width=AW),
+                compressed_vectors(seeds), sim="icarus")
+    run_vectors("fiberlookup_d", lambda: DenseScanner(crd_width=CW), dense_vectors(seeds),
+                sim="icarus")

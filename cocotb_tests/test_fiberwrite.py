@@ -10,7 +10,7 @@ from cocotb_tests.streamgen import golden, random_stream
 from rtl.primitives.fiberwrite import LevelWriter, ValsWriter
 from sam.tokens import parse
 
-CW, VW, AW = 8, 16, 8
+CW, VW, AW = 12, 16, 10
 SEEDS = (1, 2, 3, 4, 5)
 
 
@@ -23,12 +23,12 @@ def _level_vec(name, crd, seed, fmt="compressed", **kw):
                                   "done": 1, "error": 0}, **kw)
 
 
-def level_vectors():
+def level_vectors(seeds=SEEDS):
     vecs = [_level_vec("spec0", "0 2 3 S0 0 2 3 S1 D", 0, p_valid=0.7),
             _level_vec("empty_fibers", "0 2 S0 S0 1 3 S1 D", 1),
             _level_vec("all_empty", "S0 S0 S1 S2 D", 2)]
     assert vecs[0].expect_mem == {"crd": [0, 2, 3, 0, 2, 3], "seg": [0, 3, 6]}
-    for seed in SEEDS:
+    for seed in seeds:
         rng = random.Random(seed)
         crd = random_stream(rng, rng.randint(1, 3), p_empty=0.2, dim=30)
         vecs.append(_level_vec(f"rand{seed}", crd, seed, p_valid=0.6))
@@ -73,3 +73,10 @@ def test_vals_writer(sim):
     res = run_vectors("fiberwrite_v", lambda: ValsWriter(val_width=VW, addr_width=AW), vecs,
                       sim=sim)
     print(f"vals writer throughput vector: {res[-1].cycles} cycles for 202 tokens")
+
+
+@pytest.mark.slow
+def test_sweep_icarus():
+    """40 more seeds (make test-full)."""
+    run_vectors("fiberwrite_l", lambda: LevelWriter(crd_width=CW, addr_width=AW),
+                level_vectors(range(100, 140)), sim="icarus")

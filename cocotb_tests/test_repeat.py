@@ -42,14 +42,14 @@ def repsig_for(rng, refs, max_rep=4, p_zero=0.15):
     return sig
 
 
-def repeat_vectors():
+def repeat_vectors(seeds=SEEDS):
     vecs = []
     for k, (ref, sig, out) in enumerate(SPEC_REPEAT):
         want = golden("repeat", {"ref": parse(ref), "repsig": parse(sig)}, index="j")
         assert want["ref"] == parse(out), "golden model disagrees with spec"
         vecs.append(Vector(f"spec{k}", inputs={"ref": ref, "repsig": sig}, expected=want,
                            seed=k, p_valid=0.7, p_ready=0.7))
-    for seed in SEEDS:
+    for seed in seeds:
         rng = random.Random(seed)
         refs = random_stream(rng, rng.randint(1, 3), data=lambda r: r.randrange(200), p_n=0.1,
                              p_empty=0.15, dim=20)
@@ -118,3 +118,10 @@ def repsiggen_vectors():
 def test_repsiggen(sim):
     res = run_vectors("repsiggen", lambda: RepSigGen(crd_width=CW), repsiggen_vectors(), sim=sim)
     print(f"repsiggen throughput vector: {res[-1].cycles} cycles for 202 tokens")
+
+
+@pytest.mark.slow
+def test_sweep_icarus():
+    """40 more seeds (make test-full)."""
+    run_vectors("repeat", lambda: Repeat(crd_width=CW), repeat_vectors(range(100, 140)),
+                sim="icarus")

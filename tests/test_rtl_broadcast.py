@@ -46,4 +46,6 @@ def test_parameters():
         LevelWriter(format="bitvector")
     with pytest.raises(ValueError, match=r"addr_width must be an integer in 1\.\.32, not 0"):
         ValsWriter(addr_width=0)
+    with pytest.raises(ValueError, match=r"addr_width must be an integer in 1\.\.7, not 8"):
+        LevelWriter(crd_width=8, addr_width=8)
     assert isinstance(fiberwrite(vals=True), ValsWriter)

@@ -44,8 +44,8 @@ def test_compressed_root_and_timing():
 def test_parameters():
     with pytest.raises(ValueError, match=r"crd_width must be an integer in 1\.\.64, not 0"):
         CompressedScanner(crd_width=0)
-    with pytest.raises(ValueError, match=r"addr_width must be an integer in 1\.\.8, not 9"):
-        CompressedScanner(crd_width=8, addr_width=9)
+    with pytest.raises(ValueError, match=r"addr_width must be an integer in 1\.\.7, not 8"):
+        CompressedScanner(crd_width=8, addr_width=8)
     with pytest.raises(ValueError, match="root must be True or False"):
         DenseScanner(root="yes")
     with pytest.raises(ValueError, match="format must be 'compressed' or 'dense'"):

@@ -55,8 +55,9 @@ class CompressedScanner(_Scanner):
         ``seg`` (read ``seg[r]`` and ``seg[r+1]`` in the same cycle);
         ``crd_rd: In(read_port(addr_width, crd_width))`` on memory ``crd``.
     Parameters
-        ``crd_width`` 1..64 (default 16); ``addr_width`` 1..crd_width
-        (default 10; references below ``2**addr_width - 1``); ``root``.
+        ``crd_width`` 2..64 (default 16); ``addr_width`` 1..crd_width-1
+        (default 10; seg entries, up to ``2**addr_width``, must fit
+        ``crd_width`` bits; references below ``2**addr_width - 1``); ``root``.
     Timing
         One token per cycle in steady state: while a fiber streams, the
         scanner reads the seg bounds of the next reference (if it has
@@ -70,7 +71,8 @@ class CompressedScanner(_Scanner):
 
     def __init__(self, crd_width: int = 16, addr_width: int = 10, root: bool = False):
         check_width("crd_width", crd_width)
-        self.addr_width = check_int("addr_width", addr_width, 1, crd_width)
+        # seg entries (positions up to 2**addr_width) are crd_width wide
+        self.addr_width = check_int("addr_width", addr_width, 1, crd_width - 1)
         self.memory_ports = {"seg_lo": "seg", "seg_hi": "seg", "crd_rd": "crd"}
         rp = read_port(addr_width, unsigned(crd_width))
         super().__init__({"seg_lo": In(rp), "seg_hi": In(rp), "crd_rd": In(rp)},

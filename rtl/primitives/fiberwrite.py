@@ -32,7 +32,8 @@ class LevelWriter(wiring.Component):
         ``error: Out(1)``: sticky; an ``N`` token (not storable), a token
         after ``D``, or an array overflowing ``2**addr_width`` entries.
     Parameters
-        ``crd_width`` 1..64 (default 16), ``addr_width`` 1..32 (default 10),
+        ``crd_width`` 2..64 (default 16), ``addr_width`` 1..min(32,
+        crd_width-1) (default 10; seg entries count up to ``2**addr_width``),
         ``format`` (``compressed`` or ``dense``; documentation only).
     Timing
         One token per cycle; ``crd.ready`` is high from the second cycle after
@@ -41,8 +42,9 @@ class LevelWriter(wiring.Component):
     """
 
     def __init__(self, crd_width: int = 16, addr_width: int = 10, format: str = "compressed"):
-        self.crd_width = check_width("crd_width", crd_width)
-        self.addr_width = check_int("addr_width", addr_width, 1, 32)
+        self.crd_width = check_width("crd_width", crd_width, minimum=2)
+        # seg entries count up to 2**addr_width and are crd_width wide
+        self.addr_width = check_int("addr_width", addr_width, 1, min(32, crd_width - 1))
         if format not in ("compressed", "dense"):
             raise ValueError(f"format must be 'compressed' or 'dense', not {format!r}")
         self.format = format
