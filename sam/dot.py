@@ -66,6 +66,7 @@ with warnings.catch_warnings():
     import pydot.dot_parser
 
 from . import primitives as prims
+from .errors import read_text
 from .graph import Edge, Graph, GraphError, Node
 
 __all__ = ["load", "loads", "dump", "dumps", "DotWarning", "parse_formats",
@@ -142,8 +143,7 @@ def format_formats(formats: dict[str, str]) -> str:
 def load(path) -> Graph:
     """Read a DOT file; the graph is named after the file."""
     p = Path(path)
-    text = p.read_text(encoding="utf-8")
-    g = loads(text, source=str(p))
+    g = loads(read_text(p), source=str(p))
     g.name = p.stem
     return g
 

@@ -16,6 +16,7 @@ import copy
 from dataclasses import dataclass, field
 
 from . import primitives as prims
+from .errors import read_text
 
 __all__ = ["Node", "Edge", "Graph", "GraphError"]
 
@@ -188,7 +189,13 @@ class Graph:
     # -- checking ---------------------------------------------------------
     def problems(self) -> list[str]:
         """Every problem with the graph, each naming its node(s)."""
+        from .formats import Format, FormatError   # sam.formats does not import graph
         out: list[str] = []
+        for t, f in self.formats.items():
+            try:
+                Format.parse(f)
+            except FormatError as ex:
+                out.append(f"header: tensor {t}: {ex}")
         ports: dict[int, tuple[dict, dict]] = {}
         for n in self.nodes.values():
             try:
@@ -332,9 +339,7 @@ class Graph:
         if p.suffix.lower() == ".json":
             return jsonio.load(p)
         if p.suffix.lower() not in (".gv", ".dot"):
-            with open(p, encoding="utf-8") as f:
-                head = f.read(4096).lstrip()
-            if head.startswith("{"):
+            if read_text(p, 4096).lstrip().startswith("{"):
                 return jsonio.load(p)
         return dot.load(p)
 

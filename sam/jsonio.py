@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 
 from . import primitives as prims
+from .errors import read_text
 from .graph import Edge, Graph, GraphError, Node
 
 __all__ = ["FORMAT", "VERSION", "load", "loads", "dump", "dumps", "to_dict", "from_dict"]
@@ -76,7 +77,7 @@ def loads(text: str, source: str = "<string>") -> Graph:
 
 def load(path) -> Graph:
     p = Path(path)
-    return loads(p.read_text(encoding="utf-8"), source=str(p))
+    return loads(read_text(p), source=str(p))
 
 
 def _is_int(v) -> bool:

@@ -108,8 +108,8 @@ class PrimitiveSpec:
 
     def normalize(self, attrs: dict, where: str = "") -> dict:
         """Coerce ``attrs`` to typed parameters, fill defaults, reject missing
-        required ones. Unknown attributes are kept as they are (DOT files
-        carry cosmetic extras); :meth:`unknown` lists them."""
+        required ones. Other attributes are kept as they are (reference
+        DOT files carry extras such as ``src`` and ``sink``)."""
         where = where or self.name
         out = dict(attrs)
         for p in self.params:

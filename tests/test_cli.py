@@ -115,7 +115,16 @@ def test_check_several_files(capsys, tmp_path):
 def test_missing_file_is_one_line(capsys):
     rc, out, err = run(capsys, "show", "/nonexistent/g.gv")
     assert rc == 2
-    assert err == "sam: error: /nonexistent/g.gv: No such file or directory\n"
+    assert err == "sam: error: /nonexistent/g.gv: cannot read: No such file or directory\n"
+
+
+@pytest.mark.parametrize("name", ["bin.gv", "bin.json", "bin.graph"])
+def test_binary_graph_file_is_one_line(capsys, tmp_path, name):
+    f = tmp_path / name
+    f.write_bytes(b"\x7fELF\x02\x01\x01\x00\xd0\xff\xfe")
+    rc, out, err = run(capsys, "check", str(f))
+    assert rc == 2 and err.startswith(f"sam: error: {f}: not a text file (")
+    assert len(err.splitlines()) == 1
 
 
 def test_syntax_error_is_one_line(capsys, tmp_path):

@@ -220,6 +220,7 @@ def test_validate_lists_every_problem():
     g.edges = [e for e in g.edges if not (e.dst == 3 and e.dst_port == "val1")]
     g.connect(4, "val", 2, "val")           # reduce input driven twice
     g.connect(2, "val", 4, "ref", type="val")  # cycle and a type mismatch
+    g.formats["B"] = "qq01"                  # a level format we do not have
     with pytest.raises(GraphError) as ei:
         g.validate("spmv")
     p = "\n".join(ei.value.problems)
@@ -227,8 +228,9 @@ def test_validate_lists_every_problem():
     assert "input port 'val' is driven by 2 edges" in p
     assert "port 'ref' takes ref but edge" in p
     assert "cycle through nodes 2, 3, 4\n" in p + "\n"   # not the writer downstream
+    assert "header: tensor B: format 'qq01': unknown level format letter 'q'" in p
     assert str(ei.value).startswith("spmv: ")
-    assert len(ei.value.problems) >= 4
+    assert len(ei.value.problems) >= 5
 
 
 def test_fold_broadcasts_keeps_fanout():
