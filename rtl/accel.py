@@ -65,7 +65,7 @@ __all__ = ["PARAM_RANGES", "AccelParams", "Accelerator", "UnsupportedGraphError"
 STATUS_FLAGS = {"busy": 0, "done": 1, "deadlock": 2, "error": 3}
 
 #: Accepted range of each generator parameter (``mem_depth``: powers of two,
-#: at most ``2**crd_width``).
+#: at most ``2**(crd_width-1)``).
 PARAM_RANGES = {"fifo_depth": (2, 1 << 16), "crd_width": (2, 32), "val_width": (2, 64),
                 "mem_depth": (2, 1 << 32), "spacc_dim": (1, 1 << 16),
                 "spacc_outer_dim": (1, 1 << 16),
@@ -92,7 +92,7 @@ class AccelParams:
     ``fifo_depth`` entries per edge FIFO (>= 2); ``crd_width``/``val_width``
     data bits of crd/ref and value streams; ``mem_depth`` default entries of
     every array memory and ``mem_depths`` per-array overrides
-    (``{"B1_crd": 4096}``), powers of two up to ``2**crd_width`` (the two
+    (``{"B1_crd": 4096}``), powers of two up to ``2**(crd_width-1)`` (the two
     arrays of one level share the larger depth); ``spacc_dim`` the largest
     inner dimension a sparse accumulator handles (its scratch memory);
     ``spacc_outer_dim`` the largest outer dimension of an order-2 one;
@@ -124,10 +124,12 @@ class AccelParams:
         check_int("watchdog", self.watchdog, *R["watchdog"])
 
     def _check_depth(self, name, d):
-        check_int(name, d, 2, 1 << self.crd_width)
+        # lengths and seg entries (up to the depth) must fit in crd_width bits
+        top = 1 << (self.crd_width - 1)
+        check_int(name, d, 2, top)
         if d & (d - 1):
-            raise UserError(f"{name} must be a power of two (up to 2**crd_width = "
-                            f"{1 << self.crd_width}), not {d}")
+            raise UserError(f"{name} must be a power of two (up to 2**(crd_width-1) = "
+                            f"{top}), not {d}")
 
     def depth_of(self, array: str) -> int:
         return dict(self.mem_depths).get(array, self.mem_depth)
@@ -296,7 +298,7 @@ def _why_not(node, graph, p) -> str | None:
     except rtl_prims.RtlPrimitiveError:
         return f"node type {node.type!r} has no RTL primitive"
     try:
-        plan = _plan(node, graph, p, lambda key: 10)
+        plan = _plan(node, graph, p, lambda key: ceil_log2(p.mem_depth))
         comp = rtl_prims.build(plan.rtl, **plan.params)
         comp._MustUse__silence = True     # built only to check its parameters
     except (ValueError, KeyError, TypeError) as ex:

@@ -139,7 +139,7 @@ def _ranges() -> list[str]:
         f"`val_width` (values, signed): {R['val_width'][0]}..{R['val_width'][1]} bits, "
         f"default {d.val_width}",
         f"`fifo_depth`: {R['fifo_depth'][0]}..{R['fifo_depth'][1]}, default {d.fifo_depth}",
-        f"`mem_depth` per array: powers of two up to 2**crd_width, default {d.mem_depth}",
+        f"`mem_depth` per array: powers of two up to 2**(crd_width-1), default {d.mem_depth}",
         f"`spacc_dim`: {R['spacc_dim'][0]}..{R['spacc_dim'][1]}, default {d.spacc_dim}; "
         f"`spacc_outer_dim`: {R['spacc_outer_dim'][0]}..{R['spacc_outer_dim'][1]}, "
         f"default {d.spacc_outer_dim}",

@@ -67,6 +67,8 @@ class Built:
                  acc: Accelerator | None = None):
         self.manifest, self.graph, self.top = manifest, graph, top
         self._text, self._acc = text, acc
+        if acc is not None:
+            acc._MustUse__silence = True     # converted only if a simulation runs
 
     @property
     def text(self) -> str:
