@@ -201,6 +201,18 @@ def _map_data(stream, f):
     return [f() if type(t) is int else t for t in stream]
 
 
+def _lone_zeros(stream, rng, p):
+    """``stream`` with a ``0`` inserted, with probability ``p``, before the
+    closing of each empty fiber (a reducer's sum over nothing, design.md)."""
+    out, prev_stop = [], True
+    for t in stream:
+        if type(t) is Stop and prev_stop and rng.random() < p:
+            out.append(0)
+        out.append(t)
+        prev_stop = type(t) is Stop
+    return out
+
+
 def _regrow(tree, depth, leaf_depth, make_leaf):
     """Copy of ``tree`` with every fiber at ``leaf_depth`` replaced."""
     if depth == leaf_depth:
@@ -256,21 +268,29 @@ def random_case(type_name: str, rng: random.Random, nlevels: int | None = None,
         return {"operands": list(OPERANDS)}, ins
     if type_name in ("add", "sub", "mul", "max", "min"):
         L = nlevels or rng.randint(1, 3)
-        s = tree_stream(grow(L, dim=10, p_long=0.1), L - 1)
+        s = tree_stream(grow(L, dim=10, p_long=0.1,
+                             p_empty=0.4 if kw.get("lone_zeros") else 0.2), L - 1)
         lo, hi = kw.get("range", (-200, 200))
-        return {}, {"val0": _map_data(s, _vals(rng, lo, hi)), "val1": _map_data(s, _vals(rng, lo, hi))}
+        v0, v1 = _map_data(s, _vals(rng, lo, hi)), _map_data(s, _vals(rng, lo, hi))
+        if kw.get("lone_zeros"):
+            if rng.random() < 0.5:
+                v0 = _lone_zeros(v0, rng, kw["lone_zeros"])
+            else:
+                v1 = _lone_zeros(v1, rng, kw["lone_zeros"])
+        return {}, {"val0": v0, "val1": v1}
     if type_name == "reduce":
         L = nlevels or rng.randint(1, 3)
         s = tree_stream(grow(L, dim=10, p_long=0.1, p_empty=0.25), L - 1)
         return {}, {"val": _map_data(s, _vals(rng, *kw.get("range", (-500, 500))))}
     if type_name in ("crddrop", "crdhold"):
-        vals = kw.get("vals", False)
-        if vals:
+        if kw.get("vals", False):
             L = nlevels or rng.randint(1, 3)
-            tree = grow(L, dim=10, p_long=0.1)
+            tree = grow(L, dim=10, p_long=0.1, p_empty=0.4 if kw.get("lone_zeros") else 0.2)
             crd = tree_stream(tree, L - 1)
-            return {"vals": True}, {"outer": crd, "inner": _map_data(
-                crd, lambda: 0 if rng.random() < 0.4 else rng.randint(-9, 9))}
+            vals = _map_data(crd, lambda: 0 if rng.random() < 0.4 else rng.randint(-9, 9))
+            if kw.get("lone_zeros"):
+                vals = _lone_zeros(vals, rng, kw["lone_zeros"])
+            return {"vals": True}, {"outer": crd, "inner": vals}
         L = nlevels or rng.randint(2, 3)
         tree = grow(L, dim=8, p_empty=0.3, p_long=0.05, long_len=8)
         return {}, {"outer": tree_stream(tree, L - 2), "inner": tree_stream(tree, L - 1)}

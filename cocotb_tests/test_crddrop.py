@@ -19,4 +19,6 @@ def test_crddrop(sim):
 @pytest.mark.parametrize("sim", sim_params())
 def test_crddrop_vals(sim):
     run_vectors("crddrop_vals", lambda: pc.factory(NAME, {"vals": True}),
-                pc.vectors(NAME, vals=True), sim=sim)
+                pc.vectors(NAME, vals=True)
+                + pc.vectors(NAME, seeds=range(10, 13), throughput=False, vals=True,
+                             nlevels=2, lone_zeros=0.7), sim=sim)

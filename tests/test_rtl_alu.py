@@ -30,6 +30,18 @@ def test_random(op, seed):
 
 
 @pytest.mark.parametrize("op", ALU_OPS)
+def test_lone_zero_of_empty_fiber(op):
+    # a reducer's 0 for an empty fiber facing the other side's empty fiber
+    check_case(op, {}, {"val0": "S0 D", "val1": "0 S0 D"}, stated={"val": "S0 D"})
+    check_case(op, {}, {"val0": "3 S0 0 S1 D", "val1": "2 S0 S1 D"}, p_valid=0.5,
+               p_ready=0.5)
+    rng = random.Random(17)
+    for seed in range(3):
+        attrs, ins = pc.random_case(op, rng, nlevels=2, lone_zeros=0.7)
+        check_case(op, attrs, ins, seed=seed, p_valid=0.7, p_ready=0.7)
+
+
+@pytest.mark.parametrize("op", ALU_OPS)
 def test_wraparound(op):
     # 8-bit values: sums and products overflow and wrap (two's complement)
     attrs, ins = pc.random_case(op, random.Random(11), nlevels=1, big=True, range=(-128, 127))

@@ -49,6 +49,15 @@ def test_random_vals(seed):
         check_case(NAME, attrs, ins, seed=seed, p_valid=pv, p_ready=pr)
 
 
+def test_vals_lone_zero_of_empty_fiber():
+    check_case(NAME, {"vals": True}, {"outer": "S0 D", "inner": "0 S0 D"},
+               stated={"outer": "S0 D", "inner": "S0 D"})
+    rng = random.Random(23)
+    for seed in range(4):
+        attrs, ins = pc.random_case(NAME, rng, vals=True, nlevels=2, lone_zeros=0.7)
+        check_case(NAME, attrs, ins, seed=seed, p_valid=0.6, p_ready=0.6)
+
+
 @pytest.mark.parametrize("vals", [False, True])
 def test_throughput(vals):
     # one inner token per cycle; the structural exception (an empty fiber

@@ -27,9 +27,12 @@ class Alu(wiring.Component):
         ``add`` val0 + val1, ``sub`` val0 - val1, ``mul`` val0 * val1, ``max``,
         ``min`` (signed two's complement; results wrap modulo 2**val_width).
         Two stop tokens, two ``N`` or two ``D`` pass through (the token of
-        ``val0``). A kind mismatch is a malformed stream (the golden model
-        raises an error; design.md difference 3): the hardware consumes both
-        heads and emits ``val0``'s token, so it never deadlocks.
+        ``val0``). A zero facing a stop token while the current fiber has no
+        value yet is a reducer's sum over an empty fiber (design.md, reducer
+        on empty parent fibers): it is consumed alone, without an output. Any
+        other kind mismatch is a malformed stream (the golden model raises an
+        error; design.md difference 3): the hardware consumes both heads and
+        emits ``val0``'s token, so it never deadlocks.
     Parameters
         ``op``: one of ``add``, ``sub``, ``mul``, ``max``, ``min``;
         ``val_width``: value bits, 1..64 (default 32).
@@ -50,12 +53,24 @@ class Alu(wiring.Component):
         m = Module()
         out = OutReg(m, self.val, "val")
         a, b = self.val0.payload, self.val1.payload
+        both = self.val0.valid & self.val1.valid
+        # A lone zero facing the closing of an empty fiber is a reducer's sum
+        # over nothing (design.md): dropped alone, without an output.
+        fiber_empty = Signal(init=1)          # no value pair since the last stop pair
+        drop0 = Signal()
+        drop1 = Signal()
+        m.d.comb += [
+            drop0.eq(fiber_empty & (b.kind == Kind.STOP) & (a.kind == Kind.DATA) & (a.data == 0)),
+            drop1.eq(fiber_empty & (a.kind == Kind.STOP) & (b.kind == Kind.DATA) & (b.data == 0)),
+        ]
         fire = Signal()
         m.d.comb += [
-            fire.eq(self.val0.valid & self.val1.valid & out.free),
-            self.val0.ready.eq(fire),
-            self.val1.ready.eq(fire),
+            fire.eq(both & ~drop0 & ~drop1 & out.free),
+            self.val0.ready.eq(fire | (both & drop0)),
+            self.val1.ready.eq(fire | (both & drop1)),
         ]
+        with m.If(fire):
+            m.d.sync += fiber_empty.eq(~((a.kind == Kind.DATA) & (b.kind == Kind.DATA)))
         x, y = a.data, b.data
         result = {
             "add": x + y,

@@ -36,7 +36,9 @@ class CrdDrop(wiring.Component):
         passes with its inner closing ``S(k+1)``.
         Value variant: ``outer`` and ``inner`` have the same structure; a
         (coordinate, value) pair whose value is zero is dropped, everything
-        else passes.
+        else passes. A zero value facing an outer stop token that closes an
+        empty coordinate fiber (a reducer's sum over nothing, design.md
+        difference 7) is dropped alone.
     Parameters
         ``crd_width``: data bits of crd streams, 1..64 (default 16);
         ``vals``: value variant (default False); ``val_width``: value bits of
@@ -69,16 +71,23 @@ class CrdDrop(wiring.Component):
         oo = OutReg(m, self.outer_out, "outer_out")
         oi = OutReg(m, self.inner_out, "inner_out")
         c, v = self.outer.payload, self.inner.payload
+        both = self.outer.valid & self.inner.valid
+        fiber_empty = Signal(init=1)       # no coordinate since the last outer stop token
+        lone_zero = Signal()               # a reducer's zero for an empty coordinate fiber
+        m.d.comb += lone_zero.eq(fiber_empty & (c.kind == Kind.STOP) &
+                                 (v.kind == Kind.DATA) & (v.data == 0))
         fire = Signal()
         m.d.comb += [
-            fire.eq(self.outer.valid & self.inner.valid & oo.free & oi.free),
+            fire.eq(both & ~lone_zero & oo.free & oi.free),
             self.outer.ready.eq(fire),
-            self.inner.ready.eq(fire),
+            self.inner.ready.eq(fire | (both & lone_zero)),
         ]
         drop = (c.kind == Kind.DATA) & (v.kind == Kind.DATA) & (v.data == 0)
-        with m.If(fire & ~drop):
-            oo.load(kind=c.kind, data=c.data)
-            oi.load(kind=v.kind, data=v.data)
+        with m.If(fire):
+            m.d.sync += fiber_empty.eq(c.kind != Kind.DATA)
+            with m.If(~drop):
+                oo.load(kind=c.kind, data=c.data)
+                oi.load(kind=v.kind, data=v.data)
         return m
 
     def _elab_crd(self):
