@@ -73,9 +73,9 @@ def load_inputs(graph: Graph, inputs: list[str]) -> dict:
             out[name] = num
             continue
         fmt = want.get(name)
-        if fmt is not None and fmt.order == 0:
+        if fmt is not None and fmt.order == 0 and not Path(value).exists():
             raise SimCliError(f"input {name} is a scalar in the graph; give a number "
-                              f"({name}=2.5), not {value!r}")
+                              f"({name}=2.5) or a file holding one, not {value!r}")
         t = load_tensor(value, fmt, name=name)
         if fmt is not None and t.format != fmt:
             t = t.convert(fmt)

@@ -13,6 +13,7 @@ import scipy.io
 import scipy.sparse as sp
 
 from sam import dot, jsonio
+from sam.errors import UserError
 from sam.graph import Graph
 from sam.formats import Tensor
 from sam.io import load_tensor
@@ -67,6 +68,11 @@ def test_simulate_scalar(files):
     res = simulate(d / "vsm.gv", ["b=2.5", f"c={d / 'v.mtx'}"], [f"x={d / 'x.npy'}"])
     assert np.allclose(res.output.to_dense(), 2.5 * v)
     assert np.allclose(np.load(d / "x.npy"), 2.5 * v)
+    np.save(d / "b.npy", np.array(-2))          # a scalar may come from a 0-d file
+    res = simulate(d / "vsm.gv", [f"b={d / 'b.npy'}", f"c={d / 'v.mtx'}"])
+    assert np.array_equal(res.output.to_dense(), -2 * v)
+    with pytest.raises(UserError, match="order-2 tensor .* but format none has order 0"):
+        simulate(d / "vsm.gv", [f"b={d / 'A.mtx'}", f"c={d / 'v.mtx'}"])
 
 
 @pytest.mark.parametrize("args,match", [
