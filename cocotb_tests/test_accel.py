@@ -224,3 +224,34 @@ def test_suitesparse_kernels_icarus(name, data):
                                   "tensor3_ttv", "mat_residual"])
 def test_kernels_verilator(name):
     run_case(name, sim="verilator", seeds=(1, 2))
+
+
+# --------------------------------------------------------------------------
+# the watchdog
+
+def test_deadlock_is_reported_with_the_blocked_fifos():
+    """A miswired spmv (the repeater of c driven by B's *inner* coordinates)
+    stalls its repeater; the watchdog raises ``deadlock`` and the report names
+    full FIFOs / waiting nodes. (The golden model rejects this graph, so the
+    bench is driven directly.)"""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import graphs
+    from rtl.host import HostDriver
+    from rtl.verify import _deadlock_report, build, run_rtl
+    g = graphs.spmv()
+    g.edges = [e for e in g.edges if not (e.src == 12 and e.dst == 10)]
+    g.connect(7, "crd", 10, "crd")
+    g.validate()
+    built = build(g, AccelParams(mem_depth=64, watchdog=64))
+    drv = HostDriver(built.manifest, g)
+    rng = np.random.default_rng(5)
+    B = Tensor.from_dense(rng.integers(1, 5, (4, 5)), "ss01", name="B")
+    c = Tensor.from_dense(rng.integers(1, 5, 5), "s", name="c")
+    plan = drv.load_plan({"B": B, "c": c})
+    rep = run_rtl(built, plan.to_json(), sim="icarus", limit_cycles=20_000)
+    assert rep["status"] == "deadlock", rep["status"]
+    assert rep["cycles"] < 20_000
+    lines = _deadlock_report(built.manifest, rep["fifo_status"])
+    assert any(x.startswith("FIFO full:") for x in lines), lines
+    assert any("n9_repeat" in x for x in lines), lines
