@@ -1,0 +1,495 @@
+"""``make bench``: cycle, speed and synthesis benchmarks into ``build/bench/``.
+
+    .venv/bin/python -m bench.run [--out build/bench] [--kernels spmm,spmv]
+        [--sizes 16,32,64] [--densities 0.05,0.2] [--no-rtl] [--no-synth]
+        [--no-speed] [--seeds N] [--quick]
+
+Sections (each a key of ``results.json``; ``results.md`` has the tables and
+``*.png`` the plots):
+
+* ``kernels``: every library kernel the RTL can build, on the SuiteSparse
+  matrices (``/work/shared/data/suitesparse/*.mtx``: their sparsity pattern
+  with small integer values, as the RTL datapath is integer) and on random
+  operands of growing size and density. Per run: RTL cycles (Verilator, the
+  ``sam verify`` bench: result checked against the golden model), the golden
+  model's cycle estimate, the ideal bound (most tokens on one edge) and the
+  ratios; the three nodes with most stall cycles in the golden model.
+* ``golden_speed``: ``bench.sim_speed`` (functional tokens/s, cycle-mode
+  cycles/s).
+* ``rtl_speed``: accelerator cycles per wall-clock second under Verilator and
+  Icarus (whole ``sam verify`` run: cocotb start-up, host loads and unloads
+  included, simulator build excluded).
+* ``make_rtl``: wall time of ``make rtl EXPR=spmm`` (median of three).
+* ``synth``: per-primitive and whole-spmm-accelerator area and Fmax on ECP5
+  (LFE5U-25F, speed 6), from :mod:`rtl.synth`.
+
+Targets checked (``targets`` in the JSON, a table in the markdown): RTL
+cycles / ideal <= 1.05 on every kernel run; Fmax >= 200 MHz per primitive
+and >= 150 MHz for the spmm accelerator; ``make rtl EXPR=spmm`` < 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+ROOT = Path(__file__).resolve().parents[1]
+SUITESPARSE = Path(os.environ.get("SAM_SUITESPARSE", ROOT.parent / "shared" / "data" / "suitesparse"))
+
+RATIO_GOAL = 1.05
+MAKE_RTL_GOAL_S = 10.0
+#: Kernels run by default (the rest with --kernels all): one per dataflow family.
+DEFAULT_KERNELS = ("vec_elemmul", "vec_elemadd", "mat_elemmul", "mat_elemadd", "spmv", "spmm",
+                   "spmspm_ijk", "spmspm_ikj", "sddmm", "tensor3_elemmul")
+#: Free (non-matrix) dimension of dense operands and of vectors next to a
+#: SuiteSparse matrix kept small so dense arrays stay within the memories.
+DENSE_FREE_DIM = 8
+
+
+# --------------------------------------------------------------------------
+# Inputs
+
+_ACCESS = re.compile(r"([A-Za-z_]\w*)\s*\(([^)]*)\)")
+
+
+def tensor_indices(expr: str) -> tuple[str, dict[str, tuple[str, ...]]]:
+    """``(output name, {input tensor: index variables})`` of ``X(i,j)=B(i,k)*c``;
+    scalars map to ``()``."""
+    lhs, rhs = expr.split("=", 1)
+    out = lhs.split("(")[0].strip()
+    ins = {m.group(1): tuple(x.strip() for x in m.group(2).split(",") if x.strip())
+           for m in _ACCESS.finditer(rhs)}
+    rest = _ACCESS.sub(" ", rhs)
+    for name in re.findall(r"[A-Za-z_]\w*", rest):
+        ins.setdefault(name, ())
+    return out, ins
+
+
+def _int_values(rng, k):
+    return rng.integers(1, 8, k)
+
+
+def make_inputs(graph, expr: str, dims: dict[str, int], density: float, rng,
+                matrix=None) -> dict:
+    """Random integer inputs in the formats ``graph`` reads. ``matrix`` (a
+    scipy matrix) replaces the first order-2 operand; its shape fixes its
+    indices' dimensions."""
+    from sam.formats import Tensor
+    from sim.bind import expected_formats
+    fmts = expected_formats(graph)
+    _, ins = tensor_indices(expr)
+    dims = dict(dims)
+    if matrix is not None:
+        first = next(n for n, ix in ins.items() if len(ix) == 2 and n in fmts)
+        i0, i1 = ins[first]
+        dims[i0], dims[i1] = matrix.shape
+    out = {}
+    for name, ix in ins.items():
+        if name not in fmts:
+            continue
+        fmt = fmts[name]
+        if not ix:
+            out[name] = int(rng.integers(1, 5))
+            continue
+        shape = tuple(dims[i] for i in ix)
+        if matrix is not None and name == first:
+            m = sp.coo_matrix(matrix)
+            a = sp.coo_matrix((_int_values(rng, m.nnz), (m.row, m.col)), shape=m.shape)
+            coords, vals = np.vstack([a.row, a.col]), a.data
+        elif all(lv == "d" for lv in fmt.levels):
+            dense = rng.integers(0, 8, shape)
+            out[name] = Tensor.from_dense(dense, fmt, name=name)
+            continue
+        else:
+            total = int(np.prod(shape))
+            k = max(1, int(round(density * total)))
+            flat = rng.choice(total, size=k, replace=False)
+            coords = np.vstack(np.unravel_index(flat, shape))
+            vals = _int_values(rng, k)
+        out[name] = Tensor.from_coo(coords, vals, shape, fmt, name=name)
+    return out
+
+
+def datasets(kernel, sizes, densities) -> list[dict]:
+    """SuiteSparse matrices (kernels with an order-2 operand) and the
+    synthetic sweep."""
+    _, ins = tensor_indices(kernel.expr)
+    out = []
+    if any(len(ix) == 2 for ix in ins.values()):
+        for path in sorted(SUITESPARSE.glob("*.mtx")):
+            out.append({"name": path.stem, "kind": "suitesparse", "path": str(path)})
+    for n in sizes:
+        for d in densities:
+            out.append({"name": f"rand n={n} d={d}", "kind": "synthetic", "n": n, "density": d})
+    return out
+
+
+def _dims_for(kernel, ds) -> dict[str, int]:
+    _, ins = tensor_indices(kernel.expr)
+    idx = {i for ix in ins.values() for i in ix}
+    n = ds.get("n", DENSE_FREE_DIM)
+    return {i: n for i in idx}
+
+
+# --------------------------------------------------------------------------
+# Kernel runs
+
+def run_kernel(kernel, ds, params, rng, sim: str = "verilator") -> dict:
+    """One ``sam verify`` run plus the golden model's per-node stall counts."""
+    import custard
+    from sim.engine import run_graph
+    from rtl.host import HostDriver
+    from rtl.verify import build, ideal_bound, verify
+    graph = custard.compile(kernel.name)
+    matrix = None
+    if ds["kind"] == "suitesparse":
+        from scipy.io import mmread
+        matrix = sp.csr_matrix(mmread(ds["path"]))
+    ins = make_inputs(graph, kernel.expr, _dims_for(kernel, ds), ds.get("density", 0.1),
+                      rng, matrix)
+    built = build(graph, params)
+    t0 = time.perf_counter()
+    res = verify(None, ins, built=built, sim=sim, seed=0)
+    wall = time.perf_counter() - t0
+    driver = HostDriver(built.manifest, built.graph)
+    _, tensors = driver.bind(ins)
+    golden = run_graph(built.graph, tensors, mode="cycle", fifo_depth=params.fifo_depth)
+    # the busiest node bounds the run (ideal = its token count); the most
+    # back-pressured one shows where FIFOs fill
+    stats = golden.stats
+    busiest = sorted(stats.items(), key=lambda x: -x[1].get("busy", 0))[:1]
+    pressed = sorted(stats.items(), key=lambda x: -x[1].get("stall_out", 0))[:2]
+    stalls = busiest + [x for x in pressed if x[1].get("stall_out", 0) and x not in busiest]
+    row = {
+        "kernel": kernel.name, "dataset": ds["name"], "kind": ds["kind"],
+        "n": ds.get("n"), "density": ds.get("density"),
+        "nnz": {k: int(np.count_nonzero(v.vals)) for k, v in ins.items() if hasattr(v, "vals")},
+        "status": res.status, "rtl_cycles": res.rtl_cycles, "golden_cycles": res.golden_cycles,
+        "ideal": res.ideal, "sim": sim, "sim_wall_s": round(res.wall_s, 3),
+        "sim_build_s": round(res.build_s, 2), "total_s": round(wall, 2),
+        "top_stalls": [{"node": name, **{k: int(v) for k, v in st.items()}}
+                       for name, st in stalls],
+    }
+    if res.rtl_cycles and res.ideal:
+        row["rtl_over_ideal"] = round(res.rtl_cycles / res.ideal, 4)
+    if res.golden_cycles and res.ideal:
+        row["golden_over_ideal"] = round(res.golden_cycles / res.ideal, 4)
+    if res.rtl_cycles and res.golden_cycles:
+        row["rtl_over_golden"] = round(res.rtl_cycles / res.golden_cycles, 4)
+    if res.status != "match":
+        row["problem"] = res.difference or "; ".join(res.deadlock_report[:3])
+    return row
+
+
+def kernel_params(kernel):
+    """Generator parameters that fit every dataset of the sweep."""
+    from rtl.accel import AccelParams
+    return AccelParams(mem_depth=8192, spacc_dim=1024, spacc_outer_dim=64)
+
+
+# --------------------------------------------------------------------------
+# Other sections
+
+def golden_speed(n: int) -> dict:
+    from bench import sim_speed
+    import contextlib
+    import io
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        out = sim_speed.main(["--n", str(n), "--density", "0.01"])
+    return out
+
+
+def rtl_speed(sims, rng) -> list[dict]:
+    """Accelerator cycles per wall second: spmm on a 64 x 64 operand."""
+    from custard.kernels import KERNELS
+    k = KERNELS["spmm"]
+    rows = []
+    for sim in sims:
+        r = run_kernel(k, {"name": "rand n=64 d=0.2", "kind": "synthetic", "n": 64,
+                           "density": 0.2}, kernel_params(k), np.random.default_rng(1), sim)
+        rows.append({"sim": sim, "rtl_cycles": r["rtl_cycles"], "wall_s": r["sim_wall_s"],
+                     "cycles_per_s": round(r["rtl_cycles"] / r["sim_wall_s"])
+                     if r["rtl_cycles"] else None, "status": r["status"]})
+    return rows
+
+
+def make_rtl_time(repeats: int = 3) -> dict:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        p = subprocess.run(["make", "-s", "rtl", "EXPR=spmm"], cwd=ROOT, capture_output=True,
+                           text=True)
+        times.append(time.perf_counter() - t0)
+        if p.returncode != 0:
+            return {"error": (p.stderr or p.stdout).strip().splitlines()[-1:], "times_s": times}
+    return {"times_s": [round(t, 2) for t in times], "median_s": round(sorted(times)[len(times) // 2], 2)}
+
+
+def synthesis(out: Path, seeds, progress) -> dict:
+    from rtl import synth as S
+    work = out / "synth"
+    prims = S.primitive_table(S.primitive_configs(), "ecp5", work / "library",
+                              seeds=seeds, progress=progress)
+    subprocess.run(["make", "-s", "rtl", "EXPR=spmm"], cwd=ROOT, check=True,
+                   capture_output=True)
+    acc = S.synth_accelerator(ROOT / "build" / "spmm", "ecp5", seeds=seeds, progress=progress)
+    acc.pop("path", None)
+    return {"library": [r.to_dict() for r in prims], "spmm": acc}
+
+
+# --------------------------------------------------------------------------
+# Output
+
+def _f(v, nd=2):
+    return "-" if v is None else (f"{v:.{nd}f}" if isinstance(v, float) else str(v))
+
+
+def markdown(res: dict) -> str:
+    from rtl.synth import SynthResult, format_table
+    L = [f"# Benchmarks ({res['meta']['date']})", "",
+         f"Machine: {res['meta']['machine']}; reproduce with `make bench`.", ""]
+    t = res.get("targets", [])
+    if t:
+        L += ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+        L += [f"| {x['target']} | {x['measured']} | {'yes' if x['met'] else '**no**'} |" for x in t]
+        L.append("")
+    rows = res.get("kernels", [])
+    if rows:
+        L += ["## Cycles (RTL under Verilator vs golden model vs ideal bound)", "",
+              "| kernel | dataset | status | RTL cycles | golden | ideal | RTL/ideal | golden/ideal "
+              "| RTL/golden | busiest; most back-pressured node (golden model) |",
+              "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+        for r in rows:
+            st = r.get("top_stalls") or []
+            top = "; ".join(f"{x['node']} (busy {x.get('busy', 0)}, stalled out "
+                            f"{x.get('stall_out', 0)})" for x in st[:2]) or "-"
+            L.append(f"| {r['kernel']} | {r['dataset']} | {r['status']} | {_f(r.get('rtl_cycles'))} "
+                     f"| {_f(r.get('golden_cycles'))} | {_f(r.get('ideal'))} "
+                     f"| {_f(r.get('rtl_over_ideal'))} | {_f(r.get('golden_over_ideal'))} "
+                     f"| {_f(r.get('rtl_over_golden'))} | {top} |")
+        L.append("")
+    if res.get("skipped"):
+        L += ["Kernels without RTL (skipped): " + "; ".join(
+            f"{k}: {v}" for k, v in res["skipped"].items()), ""]
+    gs = res.get("golden_speed")
+    if gs:
+        L += ["## Speed", "", f"- golden model (matmul ikj, n={gs['n']}, density {gs['density']}): "
+              f"functional {gs['tokens_per_s']:,} tokens/s, cycle mode {gs['cycles_per_s']:,} "
+              f"cycles/s ({gs.get('replay_backend')} replay)"]
+    for r in res.get("rtl_speed", []):
+        L.append(f"- RTL simulation, {r['sim']}: {_f(r['cycles_per_s'])} accelerator cycles/s "
+                 f"({r['rtl_cycles']} cycles in {r['wall_s']} s incl. cocotb start-up and host I/O)")
+    mr = res.get("make_rtl")
+    if mr:
+        L.append(f"- `make rtl EXPR=spmm`: median {_f(mr.get('median_s'))} s of {mr.get('times_s')}")
+    L.append("")
+    sy = res.get("synth")
+    if sy:
+        lib = [SynthResult.from_dict(d) for d in sy["library"]]
+        L += ["## Synthesis (ECP5 LFE5U-25F speed 6, out of context, registered shell)", "",
+              "Each primitive alone (representative parameters: crd 16, val 32 bits, "
+              "1024-entry memories inside):", "", format_table(lib, markdown=True), ""]
+        acc = sy["spmm"]
+        w = SynthResult.from_dict(acc["accelerator"])
+        L += ["Whole spmm accelerator:", "", format_table([w], markdown=True), ""]
+        cp = w.critical_path or {}
+        if cp:
+            L += [f"Critical path: {cp['delay_ns']} ns, {cp['logic_levels']} logic levels, "
+                  f"from `{cp['from']}` to `{cp['to']}`; through "
+                  + " -> ".join(f"`{s}`" for s in cp.get("signals", [])[:8]), ""]
+        prims = [SynthResult.from_dict({k: v for k, v in p.items() if k != "nodes"})
+                 for p in acc["primitives"]]
+        for r, p in zip(prims, acc["primitives"]):
+            r.name = f"{r.name} x{len(p['nodes'])}"
+        L += ["spmm's primitive configurations alone (xN: instances):", "",
+              format_table(prims, markdown=True), ""]
+    return "\n".join(L) + "\n"
+
+
+def plots(res: dict, out: Path) -> list[str]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    files = []
+    rows = [r for r in res.get("kernels", []) if r.get("rtl_over_ideal")]
+    if rows:
+        fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(rows)), 4))
+        labels = [f"{r['kernel']}\n{r['dataset']}" for r in rows]
+        x = np.arange(len(rows))
+        ax.bar(x - 0.2, [r["rtl_over_ideal"] for r in rows], 0.4, label="RTL / ideal")
+        ax.bar(x + 0.2, [r.get("golden_over_ideal") or 0 for r in rows], 0.4,
+               label="golden / ideal")
+        ax.axhline(RATIO_GOAL, color="red", ls="--", lw=1, label=f"goal {RATIO_GOAL}")
+        ax.set_xticks(x, labels, rotation=90, fontsize=6)
+        ax.set_ylabel("cycles / ideal bound")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "cycles_ratio.png", dpi=120)
+        plt.close(fig)
+        files.append("cycles_ratio.png")
+        syn = [r for r in rows if r["kind"] == "synthetic"]
+        kernels = sorted({r["kernel"] for r in syn})
+        if kernels:
+            fig, axes = plt.subplots(1, len(kernels), figsize=(3 * len(kernels), 3), squeeze=False)
+            for ax, k in zip(axes[0], kernels):
+                for d in sorted({r["density"] for r in syn if r["kernel"] == k}):
+                    pts = sorted((r["n"], r) for r in syn if r["kernel"] == k and r["density"] == d)
+                    ns = [p[0] for p in pts]
+                    ax.plot(ns, [p[1]["rtl_cycles"] for p in pts], "o-", label=f"RTL d={d}")
+                    ax.plot(ns, [p[1]["ideal"] for p in pts], "k:", lw=1)
+                ax.set_title(k, fontsize=8)
+                ax.set_xlabel("n")
+                ax.set_yscale("log")
+            axes[0][0].set_ylabel("cycles (dotted: ideal)")
+            axes[0][0].legend(fontsize=6)
+            fig.tight_layout()
+            fig.savefig(out / "cycles_vs_size.png", dpi=120)
+            plt.close(fig)
+            files.append("cycles_vs_size.png")
+    sy = res.get("synth")
+    if sy:
+        lib = [d for d in sy["library"] if d.get("fmax_mhz")]
+        fig, ax = plt.subplots(figsize=(max(6, 0.4 * len(lib)), 4))
+        ax.bar(range(len(lib)), [d["fmax_mhz"] for d in lib])
+        ax.axhline(200, color="red", ls="--", lw=1, label="primitive goal 200 MHz")
+        acc = sy["spmm"]["accelerator"]
+        if acc.get("fmax_mhz"):
+            ax.axhline(acc["fmax_mhz"], color="gray", ls=":", lw=1,
+                       label=f"spmm accelerator {acc['fmax_mhz']:.0f} MHz")
+        ax.set_xticks(range(len(lib)), [d["name"] for d in lib], rotation=90, fontsize=6)
+        ax.set_ylabel("Fmax (MHz), ECP5-25F speed 6")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "fmax.png", dpi=120)
+        plt.close(fig)
+        files.append("fmax.png")
+    return files
+
+
+def targets(res: dict) -> list[dict]:
+    out = []
+    rows = [r for r in res.get("kernels", [])]
+    if rows:
+        worst = max(rows, key=lambda r: r.get("rtl_over_ideal") or float("inf"))
+        bad = [r for r in rows if r["status"] != "match" or (r.get("rtl_over_ideal") or 9) > RATIO_GOAL]
+        out.append({"target": f"RTL cycles / ideal <= {RATIO_GOAL} on every kernel run",
+                    "measured": f"worst {_f(worst.get('rtl_over_ideal'))} ({worst['kernel']}, "
+                    f"{worst['dataset']}); {len(bad)} of {len(rows)} runs miss",
+                    "met": not bad})
+    sy = res.get("synth")
+    if sy:
+        lib = [d for d in sy["library"] if d.get("fmax_mhz")]
+        low = [d for d in lib if d["fmax_mhz"] < 200]
+        slow = min(lib, key=lambda d: d["fmax_mhz"]) if lib else None
+        out.append({"target": "Fmax >= 200 MHz per primitive (ECP5-25F-6)",
+                    "measured": f"{len(low)} of {len(lib)} below; slowest {slow['name']} "
+                    f"{slow['fmax_mhz']:.1f} MHz" if slow else "-", "met": not low})
+        f = sy["spmm"]["accelerator"].get("fmax_mhz")
+        out.append({"target": "Fmax >= 150 MHz, whole spmm accelerator (ECP5-25F-6)",
+                    "measured": f"{_f(f, 1)} MHz", "met": bool(f and f >= 150)})
+    mr = res.get("make_rtl")
+    if mr and mr.get("median_s") is not None:
+        out.append({"target": f"make rtl EXPR=spmm < {MAKE_RTL_GOAL_S:g} s",
+                    "measured": f"{mr['median_s']} s (median)",
+                    "met": mr["median_s"] < MAKE_RTL_GOAL_S})
+    return out
+
+
+# --------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    p.add_argument("--out", default="build/bench")
+    p.add_argument("--kernels", default=",".join(DEFAULT_KERNELS),
+                   help="comma-separated library kernels, or 'all' (default: %(default)s)")
+    p.add_argument("--sizes", default="16,32,64", help="synthetic sizes n (default %(default)s)")
+    p.add_argument("--densities", default="0.05,0.2", help="synthetic densities (default %(default)s)")
+    p.add_argument("--no-rtl", action="store_true", help="skip the kernel cycle runs")
+    p.add_argument("--no-synth", action="store_true", help="skip synthesis")
+    p.add_argument("--no-speed", action="store_true", help="skip the speed measurements")
+    p.add_argument("--seeds", type=int, default=1, help="nextpnr seeds (best Fmax of 1..N)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random operands")
+    p.add_argument("--quick", action="store_true",
+                   help="spmm and spmv on the SuiteSparse matrices and n=16 only")
+    a = p.parse_args(argv)
+    from tqdm import tqdm
+    from custard.kernels import KERNELS
+    from sam.errors import UserError
+    out = (ROOT / a.out) if not Path(a.out).is_absolute() else Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = list(KERNELS) if a.kernels == "all" else [k.strip() for k in a.kernels.split(",") if k.strip()]
+    sizes = [int(x) for x in a.sizes.split(",")]
+    dens = [float(x) for x in a.densities.split(",")]
+    if a.quick:
+        names, sizes, dens = ["spmm", "spmv"], [16], [0.2]
+    for n in names:
+        if n not in KERNELS:
+            p.error(f"unknown kernel {n!r}; known: {', '.join(KERNELS)}")
+    res = {"meta": {"date": time.strftime("%Y-%m-%d %H:%M"), "machine":
+                    f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                    "argv": sys.argv[1:] if argv is None else list(argv)},
+           "kernels": [], "skipped": {}}
+    jobs = []
+    if not a.no_rtl:
+        import custard
+        from rtl.accel import unsupported_nodes
+        for n in names:
+            k = KERNELS[n]
+            try:
+                bad = unsupported_nodes(custard.compile(n), kernel_params(k))
+            except UserError as ex:
+                bad = [str(ex)]
+            if bad:
+                res["skipped"][n] = bad[0]
+                continue
+            jobs += [("kernel", k, ds) for ds in datasets(k, sizes, dens)]
+    if not a.no_speed:
+        jobs += [("golden_speed",), ("rtl_speed",), ("make_rtl",)]
+    if not a.no_synth:
+        jobs.append(("synth",))
+    bar = tqdm(jobs, unit="run", dynamic_ncols=True)
+    for job in bar:
+        kind = job[0]
+        bar.set_description(f"{job[1].name}: {job[2]['name']}" if kind == "kernel" else kind)
+        try:
+            if kind == "kernel":
+                res["kernels"].append(run_kernel(job[1], job[2], kernel_params(job[1]),
+                                                 np.random.default_rng(a.seed)))
+            elif kind == "golden_speed":
+                res["golden_speed"] = golden_speed(300 if a.quick else 1000)
+            elif kind == "rtl_speed":
+                res["rtl_speed"] = rtl_speed(("verilator", "icarus"), None)
+            elif kind == "make_rtl":
+                res["make_rtl"] = make_rtl_time()
+            elif kind == "synth":
+                res["synth"] = synthesis(out, tuple(range(1, a.seeds + 1)),
+                                         lambda lbl: bar.set_description(f"synth {lbl}"))
+        except (UserError, ValueError, OSError, subprocess.CalledProcessError) as ex:
+            where = f"{job[1].name} on {job[2]['name']}" if kind == "kernel" else kind
+            tqdm.write(f"bench: {where}: {ex}")
+            res.setdefault("errors", []).append({"job": where, "error": str(ex)})
+        (out / "results.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
+    res["targets"] = targets(res)
+    res["plots"] = plots(res, out)
+    (out / "results.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
+    (out / "results.md").write_text(markdown(res))
+    print(f"wrote {out / 'results.json'}, {out / 'results.md'}"
+          + "".join(f", {out / f}" for f in res["plots"]))
+    for t in res["targets"]:
+        print(f"{'met   ' if t['met'] else 'MISSED'} {t['target']}: {t['measured']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
