@@ -150,6 +150,7 @@ def load_graph(path):
 # sam show
 
 def add_show_parser(sub) -> argparse.ArgumentParser:
+    """Add ``sam show GRAPH [--json|--dot|--png|--svg OUT] [--edges]``."""
     p = sub.add_parser(
         "show", description="Print a summary of GRAPH (nodes by type, tensors and "
         "formats) and optionally write it in other forms.")
@@ -185,6 +186,7 @@ def _run_show(args) -> int:
 # sam check
 
 def add_check_parser(sub) -> argparse.ArgumentParser:
+    """Add ``sam check GRAPH...`` (exit status 2 if any graph has a problem)."""
     p = sub.add_parser(
         "check", description="Load GRAPH and validate it: node types and "
         "parameters, every input port driven exactly once, stream types, no "

@@ -37,6 +37,10 @@ class GraphError(ValueError):
 
 @dataclass
 class Node:
+    """One primitive instance: a unique integer ``id`` (the DOT node id), a
+    catalogue ``type`` and its typed parameters ``attrs`` (normalized by
+    :meth:`PrimitiveSpec.normalize` when added through :meth:`Graph.add_node`
+    or a reader)."""
     id: int
     type: str
     attrs: dict = field(default_factory=dict)
@@ -51,14 +55,19 @@ class Node:
 
     @property
     def spec(self) -> prims.PrimitiveSpec:
+        """The catalogue entry (CatalogueError for an unknown type)."""
         return prims.get(self.type, f"node {self.id}")
 
     def ports(self) -> tuple[dict, dict]:
+        """``(inputs, outputs)``: port name -> stream type, in catalogue order."""
         return self.spec.ports(self.attrs)
 
 
 @dataclass
 class Edge:
+    """A stream from output port ``src_port`` of node ``src`` to input port
+    ``dst_port`` of node ``dst``; ``type`` is ``crd``, ``ref``, ``val`` or
+    ``repsig``. ``extra`` keeps cosmetic DOT attributes."""
     src: int
     src_port: str
     dst: int
@@ -71,6 +80,11 @@ class Edge:
 
 
 class Graph:
+    """A SAM graph: ``nodes`` (id -> :class:`Node`), ``edges`` (list of
+    :class:`Edge`; an output port may feed several), the ``formats`` header
+    and free-form ``meta``. Building does not validate; call
+    :meth:`validate` (or :meth:`problems`) when the graph is complete."""
+
     def __init__(self, name: str = "sam", formats: dict | None = None):
         self.name = name
         self.formats: dict[str, str] = dict(formats or {})
@@ -82,6 +96,9 @@ class Graph:
     # -- building ---------------------------------------------------------
     def add_node(self, type: str, id: int | None = None, extra: dict | None = None,
                  **attrs) -> int:
+        """Add a node of catalogue ``type`` with parameters ``attrs``
+        (checked and defaulted now); ``id`` defaults to one more than the
+        largest. Returns the id."""
         spec = prims.get(type)
         if id is None:
             id = max(self.nodes, default=-1) + 1
@@ -93,6 +110,8 @@ class Graph:
 
     def connect(self, src: int, src_port: str, dst: int, dst_port: str,
                 type: str | None = None, extra: dict | None = None) -> Edge:
+        """Add an edge; ``type`` defaults to the one stream type both port
+        declarations allow. Ports are checked by :meth:`validate`."""
         if type is None:
             type = self._infer_type(src, src_port, dst, dst_port)
         e = Edge(src, src_port, dst, dst_port, type, dict(extra or {}))

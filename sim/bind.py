@@ -148,6 +148,10 @@ def expected_formats(graph: Graph) -> dict[str, Format]:
 
 @dataclass
 class Binding:
+    """What :func:`bind` derived from a graph and its inputs: the context the
+    primitives read (level arrays, values, dims, zero), ``dims`` (index ->
+    size), ``uses`` (tensor -> :class:`TensorUse`) and the converted input
+    ``tensors``."""
     ctx: SimContext
     dims: dict
     uses: dict

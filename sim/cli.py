@@ -33,6 +33,8 @@ class SimCliError(UserError):
 
 
 def parse_assignment(text: str, what: str) -> tuple[str, str]:
+    """``"NAME=VALUE"`` -> ``(NAME, VALUE)``; SimCliError naming ``what``
+    (``input``/``output``) otherwise."""
     name, sep, value = text.partition("=")
     name, value = name.strip(), value.strip()
     if not sep or not name or not value:

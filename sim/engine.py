@@ -54,6 +54,7 @@ class SimResult:
 
 
 def node_name(node) -> str:
+    """A readable unique key for statistics: ``type_tensor_index_mode_id``."""
     a = node.attrs
     bits = [node.type]
     for k in ("tensor", "index", "mode"):
