@@ -152,6 +152,7 @@ _REF_GOLD = {
     "matmul_ikj": lambda m: (m["B"] @ m["C"]).toarray(),
     "matmul_kij": lambda m: (m["B"] @ m["C"]).toarray(),
     "mat_elemadd3": lambda m: (m["B"] + m["C"] + m["D"]).toarray(),
+    "mat_sddmm": lambda m: m["B"].multiply(m["C"] @ m["D"]).toarray(),
 }
 
 
@@ -159,8 +160,8 @@ _REF_GOLD = {
 @pytest.mark.parametrize("path", REF_GRAPHS, ids=lambda p: p.rsplit("/", 1)[-1])
 def test_reference_graphs_run(path):
     """Reference-compiler graphs stored in tests/data (unchanged files: extra
-    spaccumulator crd edges, crdhold vals=true, 3-operand unions) run in both
-    modes and match numpy/scipy."""
+    spaccumulator crd edges, crdhold vals=true, 3-operand unions, dense
+    operands in both mode orders) run in both modes and match numpy/scipy."""
     g = Graph.load(path)
     want = expected_formats(g)
     rng = np.random.default_rng(11)
