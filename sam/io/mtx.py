@@ -224,3 +224,5 @@ def save_mtx(tensor: Tensor, path: "str | Path", *, comment: str = "") -> None:
     with atomic_output(path, ".mtx") as tmp:
         scipy.io.mmwrite(str(tmp), m, comment=comment,
                          field="integer" if tensor.is_int else "real", symmetry="general")
+        if tmp.stat().st_size == 0:     # scipy's writer can fail without raising
+            raise TensorFileError(f"{path}: cannot write: scipy.io.mmwrite wrote nothing")
