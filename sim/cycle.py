@@ -309,24 +309,20 @@ def _load_kernel(required: bool = False):
 
 
 def _build_kernel():
+    """Compile (once per source hash) and load the replay kernel. The
+    library is built in a private temporary directory and renamed into the
+    cache, so concurrent builders never see a partial file; a cached file
+    that does not load (damaged) is rebuilt once."""
     src = _KERNEL_SRC.read_bytes()
     tag = hashlib.sha256(src).hexdigest()[:16]
-    d = _cache_dir()
-    so = d / f"sam_replay_{tag}.so"
+    so = _cache_dir() / f"sam_replay_{tag}.so"
     if not so.exists():
-        cxx = shutil.which("g++") or shutil.which("c++") or shutil.which("gcc")
-        if cxx is None:
-            raise OSError("no C/C++ compiler (g++) on PATH")
-        d.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=d) as tmp:
-            out = Path(tmp) / so.name
-            lang = ["-x", "c++"] if "++" in Path(cxx).name else []
-            r = subprocess.run([cxx, "-O2", "-shared", "-fPIC", *lang, str(_KERNEL_SRC),
-                                "-o", str(out)], capture_output=True, text=True, timeout=120)
-            if r.returncode != 0:
-                raise OSError(f"compiling {_KERNEL_SRC.name} failed: {r.stderr.strip()[:500]}")
-            os.replace(out, so)       # atomic: concurrent builders race safely
-    lib = ctypes.CDLL(str(so))
+        _compile_kernel(so)
+    try:
+        lib = ctypes.CDLL(str(so))
+    except OSError:
+        _compile_kernel(so)
+        lib = ctypes.CDLL(str(so))
     fn = lib.sam_replay
     P = np.ctypeslib.ndpointer
     i32, i64, u64 = np.int32, np.int64, np.uint64
@@ -337,6 +333,21 @@ def _build_kernel():
                    P(i64, flags="C"), P(i32, flags="C"), P(i64, flags="C")]
     fn.restype = ctypes.c_int
     return lib
+
+
+def _compile_kernel(so: Path) -> None:
+    cxx = shutil.which("g++") or shutil.which("c++") or shutil.which("gcc")
+    if cxx is None:
+        raise OSError("no C/C++ compiler (g++) on PATH")
+    so.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=so.parent) as tmp:
+        out = Path(tmp) / so.name
+        lang = ["-x", "c++"] if "++" in Path(cxx).name else []
+        r = subprocess.run([cxx, "-O2", "-shared", "-fPIC", *lang, str(_KERNEL_SRC),
+                            "-o", str(out)], capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise OSError(f"compiling {_KERNEL_SRC.name} failed: {r.stderr.strip()[:500]}")
+        os.replace(out, so)       # atomic: concurrent builders race safely
 
 
 def c_backend_available() -> bool:

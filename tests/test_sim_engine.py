@@ -380,6 +380,10 @@ def test_replay_kernel_fresh_cache_no_compiler_and_racing_builders(tmp_path):
     assert {a[1:] for a in answers} == {no_cc[1:]}
     assert [p.suffix for p in cache.iterdir()] == [".so"]
     assert _answer(_probe(cache)) == answers[0]          # reuses the built kernel
+    (so,) = cache.iterdir()
+    so.write_bytes(b"damaged")                            # a broken cache entry is rebuilt
+    assert _answer(_probe(cache)) == answers[0]
+    assert so.stat().st_size > 1000
 
 
 # Property: any tensor in any format goes through scanners, arrayvals and
