@@ -30,7 +30,7 @@ from sam.formats import Format, Tensor          # noqa: E402
 from sam.io import load_tensor                   # noqa: E402
 from sim.bind import expected_formats            # noqa: E402
 from rtl.accel import AccelParams, unsupported_nodes   # noqa: E402
-from rtl.verify import verify                    # noqa: E402
+from rtl.verify import build, verify             # noqa: E402
 
 
 # --------------------------------------------------------------------------
@@ -139,10 +139,11 @@ def run_case(name: str, *, sim="icarus", seeds=(1,), stall=0.25, order=None, dat
         ins = random_inputs(g, k.expr, input_seed, sizes=sizes, density=0.05)
         ins[mat] = m
     res = None
+    built = build(g, params)            # one Verilog conversion for every seed
     for seed in seeds:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = verify(g, ins, params=params, sim=sim, seed=seed, stall=stall)
+            res = verify(None, ins, built=built, sim=sim, seed=seed, stall=stall)
         _record(name + (f" {order[0]}" if order else ""), data, sim, res)
         assert res.ok, (f"{name} ({data}, {sim}, stall seed {seed}, input seed {input_seed}):\n"
                         + res.summary())
