@@ -120,6 +120,12 @@ class StreamDriver:
         self.sent = 0
         self.last_cycle = None      # cycle counter value of the last acceptance
 
+    @classmethod
+    def from_tokens(cls, dut, prefix: str, tokens, codec: PortCodec, rng: random.Random,
+                    p_valid: float) -> "StreamDriver":
+        """A driver for a token list (or text form), encoded with ``codec``."""
+        return cls(dut, prefix, [codec.encode(t) for t in T.parse(tokens)], rng, p_valid)
+
     @property
     def done(self) -> bool:
         return self.sent == len(self.words)
@@ -172,6 +178,11 @@ class StreamMonitor:
 
     def idle(self):
         self.ready.value = 0
+
+    @property
+    def tokens(self) -> list:
+        """The received words decoded into :mod:`sam.tokens` tokens."""
+        return [self.codec.decode(w) for w in self.words]
 
     async def run(self, cycle):
         from cocotb.triggers import ReadOnly, RisingEdge
