@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .formats.levels import LEVEL_FORMATS as _LEVEL_REGISTRY
+
 __all__ = [
     "STREAM_TYPES", "ParamSpec", "PrimitiveSpec", "CATALOGUE", "get",
     "CatalogueError", "type_matches", "LEVEL_FORMATS",
@@ -25,9 +27,9 @@ __all__ = [
 
 STREAM_TYPES = ("crd", "ref", "val", "repsig")
 
-#: Level formats a scanner or level writer may name (``format=`` attribute).
-#: Kept in step with ``sam.formats.LEVEL_FORMATS`` (a test checks it).
-LEVEL_FORMATS = ("compressed", "dense")
+#: Level formats a scanner or level writer may name (``format=`` attribute):
+#: every plug-in registered in ``sam/formats/levels/``.
+LEVEL_FORMATS = tuple(_LEVEL_REGISTRY)
 
 
 class CatalogueError(ValueError):
