@@ -9,7 +9,20 @@ from __future__ import annotations
 from sam.graph import Graph
 
 __all__ = ["spmv", "mat_elemadd", "mat_elemmul", "mat_elemadd3", "matmul_ikj",
-           "matmul_kij", "vec_scalar_mul", "GRAPHS"]
+           "matmul_kij", "vec_scalar_mul", "GRAPHS", "SPEC_34_STREAMS"]
+
+
+#: Spec 3.4: the stream on every output port of :func:`spmv` (node ids as
+#: there) for B = the 3x4 DCSR of spec 1.3 and c = {0: 10, 1: 30, 3: 20}.
+SPEC_34_STREAMS = {
+    (12, "crd"): "0 2 S0 D", (12, "ref"): "0 1 S0 D", (10, "repsig"): "R R S D",
+    (9, "ref"): "0 0 S0 D", (8, "crd"): "0 1 3 S0 0 1 3 S1 D",
+    (8, "ref"): "0 1 2 S0 0 1 2 S1 D", (7, "crd"): "0 2 S0 1 3 S1 D",
+    (7, "ref"): "0 1 S0 2 3 S1 D", (6, "crd"): "0 S0 1 3 S1 D",
+    (6, "ref_B"): "0 S0 2 3 S1 D", (6, "ref_c"): "0 S0 1 2 S1 D",
+    (4, "val"): "1 S0 3 4 S1 D", (5, "val"): "10 S0 30 20 S1 D",
+    (3, "val"): "10 S0 90 80 S1 D", (2, "val"): "10 170 S0 D",
+}
 
 
 def spmv(crddrop: bool = False) -> Graph:

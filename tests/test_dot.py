@@ -11,6 +11,7 @@ import pytest
 
 from sam import dot, jsonio, render
 from sam.graph import Graph, GraphError
+from graphs import SPEC_34_STREAMS
 from test_graph import ALL_BUILDERS, matmul_ikj, residual, spmv_ij
 
 DATA = Path(__file__).parent / "data"
@@ -462,15 +463,6 @@ def test_render_unknown_format(tmp_path):
 # --------------------------------------------------------------------------
 # The hand-written spec 3.4 file carries the spec's streams (golden model)
 
-SPEC_34_STREAMS = {
-    (12, "crd"): "0 2 S0 D", (12, "ref"): "0 1 S0 D", (10, "repsig"): "R R S D",
-    (9, "ref"): "0 0 S0 D", (8, "crd"): "0 1 3 S0 0 1 3 S1 D",
-    (8, "ref"): "0 1 2 S0 0 1 2 S1 D", (7, "crd"): "0 2 S0 1 3 S1 D",
-    (7, "ref"): "0 1 S0 2 3 S1 D", (6, "crd"): "0 S0 1 3 S1 D",
-    (6, "ref_B"): "0 S0 2 3 S1 D", (6, "ref_c"): "0 S0 1 2 S1 D",
-    (4, "val"): "1 S0 3 4 S1 D", (5, "val"): "10 S0 30 20 S1 D",
-    (3, "val"): "10 S0 90 80 S1 D", (2, "val"): "10 170 S0 D",
-}
 
 
 def test_spec_spmv_file_runs_to_the_spec_streams(spec_b):

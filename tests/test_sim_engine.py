@@ -73,15 +73,7 @@ def spec_inputs():
 def test_spmv_spec_streams():
     g = graphs.spmv()
     res = run_graph(g, spec_inputs())
-    want = {
-        (12, "crd"): "0 2 S0 D", (12, "ref"): "0 1 S0 D", (10, "repsig"): "R R S D",
-        (9, "ref"): "0 0 S0 D", (8, "crd"): "0 1 3 S0 0 1 3 S1 D",
-        (8, "ref"): "0 1 2 S0 0 1 2 S1 D", (7, "crd"): "0 2 S0 1 3 S1 D",
-        (7, "ref"): "0 1 S0 2 3 S1 D", (6, "crd"): "0 S0 1 3 S1 D",
-        (6, "ref_B"): "0 S0 2 3 S1 D", (6, "ref_c"): "0 S0 1 2 S1 D",
-        (4, "val"): "1 S0 3 4 S1 D", (5, "val"): "10 S0 30 20 S1 D",
-        (3, "val"): "10 S0 90 80 S1 D", (2, "val"): "10 170 S0 D",
-    }
+    want = graphs.SPEC_34_STREAMS
     for key, text in want.items():
         assert fmt(res.streams[key]) == text, key
     out = res.output
