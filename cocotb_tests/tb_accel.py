@@ -6,7 +6,7 @@ variable ``SAM_ACCEL_PLAN`` names a JSON file::
     {"writes": [[sel, addr, word], ...],            # inputs + configuration
      "reads": [{"name", "sel", "length_addr"}, ...], # output arrays
      "edge_status_base": int, "n_edges": int, "flags": {"busy": 0, ...},
-     "stall": P, "seed": N, "limit_cycles": L, "report": "<path>"}
+     "stall": P, "seed": N, "limit_cycles": L, "runs": R, "report": "<path>"}
 
 The bench resets the design, performs the writes (an idle cycle before each
 transaction with probability ``stall``: random stalls on the host side),
@@ -15,7 +15,9 @@ clock, for ``done``, ``deadlock`` or ``limit_cycles``. Afterwards it reads
 the flags, the cycle counter, every output length and array (and, on a
 deadlock or timeout, every edge's FIFO status) and writes them to the
 report: ``{"status": "done"|"deadlock"|"timeout", "flags", "cycles",
-"lengths", "arrays", "fifo_status", "sim_time_ns"}``.
+"lengths", "arrays", "fifo_status", "sim_time_ns"}`` of the last run, and
+``"runs"``: the same for each of the ``runs`` (default 1) start/done cycles
+on the once-loaded inputs (the datapath is reset by every ``start``).
 """
 
 from __future__ import annotations
@@ -83,6 +85,15 @@ async def run_accel(dut):
     dut.rst.value = 0
 
     await bus.write_all(plan["writes"])
+    runs = []
+    for _ in range(plan.get("runs", 1)):
+        runs.append(await _run_once(dut, bus, plan))
+    report = dict(runs[-1], runs=runs)
+    with open(plan["report"], "w") as f:
+        json.dump(report, f)
+
+
+async def _run_once(dut, bus, plan) -> dict:
     await bus._idle()
     await FallingEdge(dut.clk)
     dut.start.value = 1
@@ -106,7 +117,5 @@ async def run_accel(dut):
     if status != "done":
         base = plan["edge_status_base"]
         fifo = await bus.read(0, range(base, base + plan["n_edges"]))
-    report = {"status": status, "flags": flags, "cycles": cycles, "lengths": lengths,
-              "arrays": arrays, "fifo_status": fifo, "sim_time_ns": elapsed}
-    with open(plan["report"], "w") as f:
-        json.dump(report, f)
+    return {"status": status, "flags": flags, "cycles": cycles, "lengths": lengths,
+            "arrays": arrays, "fifo_status": fifo, "sim_time_ns": elapsed}

@@ -140,10 +140,13 @@ def _sim_build(sim: str, text: str, top: str) -> Path:
 
 
 def run_rtl(built: Built, plan_json: dict, *, sim: str = "icarus", seed: int = 0,
-            stall: float = 0.0, limit_cycles: int = 100_000, workdir=None) -> dict:
+            stall: float = 0.0, limit_cycles: int = 100_000, workdir=None,
+            runs: int = 1) -> dict:
     """Run the bench on ``built`` with the host plan; returns the bench report
     (``status``, ``cycles``, ``lengths``, ``arrays``, ``fifo_status``) plus
-    ``wall_s`` (simulator wall time) and ``build_s``."""
+    ``wall_s`` (simulator wall time) and ``build_s``. With ``runs`` > 1 the
+    inputs are loaded once and the accelerator started ``runs`` times
+    (``report["runs"]`` has each run)."""
     if sim not in SIMS:
         raise UserError(f"unknown simulator {sim!r}; use {' or '.join(SIMS)}")
     _prepend_tool_paths()
@@ -158,7 +161,7 @@ def run_rtl(built: Built, plan_json: dict, *, sim: str = "icarus", seed: int = 0
     if report.exists():
         report.unlink()
     bus = built.manifest["bus"]
-    plan = dict(plan_json, seed=seed, stall=stall, limit_cycles=limit_cycles,
+    plan = dict(plan_json, seed=seed, stall=stall, limit_cycles=limit_cycles, runs=runs,
                 edge_status_base=bus["edge_status_base"], n_edges=len(built.manifest["edges"]),
                 report=str(report))
     pfile = wdir / "plan.json"
