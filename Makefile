@@ -78,7 +78,7 @@ synth: $(DEPSTAMP)
 	$(VENV)/bin/sam synth "$(EXPR)" $(foreach f,$(FORMATS),-f '$(f)') $(if $(SCHEDULE),-s '$(SCHEDULE)') $(if $(NAME),--name '$(NAME)') --target $(TARGET) $(if $(DEVICE),--device $(DEVICE)) $(if $(SEEDS),--seeds $(SEEDS)) -o 'build/{name}'
 
 bench: $(DEPSTAMP)
-	$(PY) -m bench.run --out build/bench
+	$(PY) -m bench.run --out build/bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build sim_build .pytest_cache

@@ -276,8 +276,8 @@ def markdown(res: dict) -> str:
                             f"{x.get('stall_out', 0)})" for x in st[:2]) or "-"
             L.append(f"| {r['kernel']} | {r['dataset']} | {r['status']} | {_f(r.get('rtl_cycles'))} "
                      f"| {_f(r.get('golden_cycles'))} | {_f(r.get('ideal'))} "
-                     f"| {_f(r.get('rtl_over_ideal'))} | {_f(r.get('golden_over_ideal'))} "
-                     f"| {_f(r.get('rtl_over_golden'))} | {top} |")
+                     f"| {_f(r.get('rtl_over_ideal'), 3)} | {_f(r.get('golden_over_ideal'), 3)} "
+                     f"| {_f(r.get('rtl_over_golden'), 3)} | {top} |")
         L.append("")
     if res.get("skipped"):
         L += ["Kernels without RTL (skipped): " + "; ".join(
@@ -384,7 +384,7 @@ def targets(res: dict) -> list[dict]:
         worst = max(rows, key=lambda r: r.get("rtl_over_ideal") or float("inf"))
         bad = [r for r in rows if r["status"] != "match" or (r.get("rtl_over_ideal") or 9) > RATIO_GOAL]
         out.append({"target": f"RTL cycles / ideal <= {RATIO_GOAL} on every kernel run",
-                    "measured": f"worst {_f(worst.get('rtl_over_ideal'))} ({worst['kernel']}, "
+                    "measured": f"worst {_f(worst.get('rtl_over_ideal'), 3)} ({worst['kernel']}, "
                     f"{worst['dataset']}); {len(bad)} of {len(rows)} runs miss",
                     "met": not bad})
     sy = res.get("synth")

@@ -103,10 +103,12 @@ def test_nextpnr_placement_failure_is_a_does_not_fit_error(tmp_path):
 
 
 def test_design_does_not_fit_a_tiny_device(tmp_path):
-    # a 32-bit multiplier needs far more than the 384 LUTs of an iCE40LP384
-    with pytest.raises(S.DoesNotFitError, match=r"mul.* does not fit iCE40LP384: it needs "
-                       r"\d+ LUT4s \(device has 384\).*--device hx8k"):
-        S.synth_primitive("mul", {"val_width": 32}, "ice40", tmp_path, device="lp384")
+    # 16 x 34-bit FIFO storage: the iCE40LP384 has no block RAM, so it becomes
+    # flip-flops, more than the device's 384
+    with pytest.raises(S.DoesNotFitError, match=r"fifo.* does not fit iCE40LP384: it needs "
+                       r"\d+ LUT4s \(device has 384\), \d+ flip-flops \(device has 384\); "
+                       r"choose a larger device: --device hx1k"):
+        S.synth_primitive("fifo", {"width": 32, "depth": 16}, "ice40", tmp_path, device="lp384")
 
 
 def test_bad_requests_are_user_errors(tmp_path):
@@ -182,3 +184,33 @@ def test_whole_accelerator_report(tmp_path):
     assert sum(len(p["nodes"]) for p in rep["primitives"] if p["name"].startswith("fifo")) \
         == len(json.loads((tmp_path / "acc" / "manifest.json").read_text())["edges"])
     assert "whole accelerator" in S.format_report(rep)
+
+
+# --------------------------------------------------------------------------
+# bench helpers (bench/run.py)
+
+def test_bench_inputs_follow_the_expression(rng):
+    import custard
+    from bench.run import make_inputs, tensor_indices
+    assert tensor_indices("x(i)=b*C(j,i)*d(j)+e*f(i)") == \
+        ("x", {"C": ("j", "i"), "d": ("j",), "f": ("i",), "b": (), "e": ()})
+    g = custard.compile("spmm")
+    ins = make_inputs(g, "X(i,j)=B(i,k)*C(k,j)", {"i": 5, "j": 3, "k": 7}, 0.3, rng)
+    assert ins["B"].shape == (5, 7) and ins["C"].shape == (7, 3)
+    from sim.bind import expected_formats
+    assert ins["C"].format == expected_formats(g)["C"]
+    assert ins["B"].vals.size == round(0.3 * 35) and (ins["B"].vals > 0).all()
+    import scipy.sparse as sp
+    m = sp.random(4, 9, 0.5, random_state=1)
+    ins = make_inputs(g, "X(i,j)=B(i,k)*C(k,j)", {"i": 5, "j": 3, "k": 7}, 0.3, rng, matrix=m)
+    assert ins["B"].shape == (4, 9) and ins["C"].shape == (9, 3)
+    assert ins["B"].vals.size == m.nnz
+
+
+def test_bench_targets():
+    from bench.run import targets
+    rows = [{"kernel": "spmm", "dataset": "a", "status": "match", "rtl_over_ideal": 1.01},
+            {"kernel": "spmv", "dataset": "b", "status": "match", "rtl_over_ideal": 1.2}]
+    t = targets({"kernels": rows, "make_rtl": {"median_s": 4.0}})
+    assert [x["met"] for x in t] == [False, True]
+    assert "worst 1.200 (spmv, b); 1 of 2 runs miss" in t[0]["measured"]
