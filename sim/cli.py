@@ -22,7 +22,7 @@ from pathlib import Path
 from sam.errors import UserError
 from sam.graph import Graph
 
-from .bind import expected_formats
+from .bind import SimInputError, expected_formats
 from .engine import MODES, SimResult, run_graph
 
 __all__ = ["simulate", "add_sim_parser", "main_sim", "parse_assignment", "SimCliError"]
@@ -100,7 +100,13 @@ def simulate(graph_path, inputs: list[str], outputs: list[str] = (), mode: str =
     graph = _load_graph(graph_path)
     targets = _output_targets(graph, list(outputs), stats_path)
     ins = load_inputs(graph, list(inputs))
-    res = run_graph(graph, ins, mode=mode, fifo_depth=fifo_depth)
+    try:
+        res = run_graph(graph, ins, mode=mode, fifo_depth=fifo_depth)
+    except SimInputError as ex:
+        hint = _tns_shape_hint(list(inputs), ins)
+        if hint is None:
+            raise
+        raise SimInputError(f"{ex}; {hint}") from None
     from sam.io import save_tensor
     from sam.io.common import atomic_output
     for path in targets:
@@ -114,6 +120,26 @@ def simulate(graph_path, inputs: list[str], outputs: list[str] = (), mode: str =
         with atomic_output(Path(stats_path)) as tmp:
             tmp.write_text(json.dumps(info, indent=2) + "\n")
     return res
+
+
+def _tns_shape_hint(inputs: list[str], tensors: dict) -> str | None:
+    """When inputs do not fit, name the .tns inputs whose shape was guessed
+    from their largest coordinates (no ``# shape:`` comment)."""
+    guessed = []
+    for text in inputs:
+        name, value = parse_assignment(text, "input")
+        p = Path(value)
+        if p.suffix.lower() != ".tns" or not p.is_file():
+            continue
+        with open(p, encoding="utf-8", errors="replace") as fh:
+            if any(line.lstrip("# \t").lower().startswith("shape:")
+                   for line in fh if line.lstrip().startswith("#")):
+                continue
+        shape = tensors[name].shape
+        guessed.append(f"{p} has no '# shape:' comment, so its shape {tuple(shape)} comes "
+                       f"from its largest coordinates; add a line '# shape: "
+                       f"{' '.join('d%d' % m for m in range(len(shape)))}' with its true sizes")
+    return "; ".join(guessed) or None
 
 
 _OUT_EXTS = (".mtx", ".tns", ".npy", "")

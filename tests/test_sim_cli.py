@@ -112,6 +112,20 @@ def test_bad_outputs_fail_before_the_run_and_write_nothing(files, monkeypatch, o
     assert set(d.iterdir()) == before
 
 
+def test_tns_without_shape_gets_a_hint(files):
+    d, *_ = files
+    (d / "v.tns").write_text("1 2\n3 4\n")        # v has 12 entries; the file says 3
+    with pytest.raises(UserError, match=r"index j has size 12 in B mode 1 but 3 in c mode 0.*"
+                                        r"v\.tns has no '# shape:' comment, so its shape "
+                                        r"\(3,\) comes from its largest coordinates; add a "
+                                        r"line '# shape: d0'"):
+        simulate(d / "spmv.json", [f"B={d / 'A.mtx'}", f"c={d / 'v.tns'}"])
+    (d / "v.tns").write_text("# shape: 3\n1 2\n3 4\n")
+    with pytest.raises(UserError) as ex:
+        simulate(d / "spmv.json", [f"B={d / 'A.mtx'}", f"c={d / 'v.tns'}"])
+    assert "shape:" not in str(ex.value)
+
+
 def test_failed_run_writes_nothing(files, capsys):
     """A run that fails (here: a shape mismatch found while binding) leaves
     no output file behind, and the CLI prints one line."""
