@@ -305,7 +305,9 @@ def markdown(res: dict) -> str:
         L += ["Whole spmm accelerator:", "", format_table([w], markdown=True), ""]
         cp = w.critical_path or {}
         if cp:
-            L += [f"Critical path: {cp['delay_ns']} ns, {cp['logic_levels']} logic levels, "
+            L += [f"Critical path: {cp['delay_ns']} ns (clock-to-out {cp.get('clk_to_q_ns')} ns, "
+                  f"logic {cp['logic_ns']} ns, routing {cp['routing_ns']} ns), "
+                  f"{cp['logic_levels']} logic levels, "
                   f"from `{cp['from']}` to `{cp['to']}`; through "
                   + " -> ".join(f"`{s}`" for s in cp.get("signals", [])[:8]), ""]
         prims = [SynthResult.from_dict({k: v for k, v in p.items() if k != "nodes"})
@@ -420,6 +422,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-speed", action="store_true", help="skip the speed measurements")
     p.add_argument("--seeds", type=int, default=1, help="nextpnr seeds (best Fmax of 1..N)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random operands")
+    p.add_argument("--render", action="store_true",
+                   help="only redo results.md, the targets and the plots from results.json")
     p.add_argument("--quick", action="store_true",
                    help="spmm and spmv on the SuiteSparse matrices and n=16 only")
     a = p.parse_args(argv)
@@ -428,6 +432,9 @@ def main(argv=None) -> int:
     from sam.errors import UserError
     out = (ROOT / a.out) if not Path(a.out).is_absolute() else Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
+    if a.render:
+        res = json.loads((out / "results.json").read_text())
+        return _finish(res, out)
     names = list(KERNELS) if a.kernels == "all" else [k.strip() for k in a.kernels.split(",") if k.strip()]
     sizes = [int(x) for x in a.sizes.split(",")]
     dens = [float(x) for x in a.densities.split(",")]
@@ -480,6 +487,10 @@ def main(argv=None) -> int:
             tqdm.write(f"bench: {where}: {ex}")
             res.setdefault("errors", []).append({"job": where, "error": str(ex)})
         (out / "results.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
+    return _finish(res, out)
+
+
+def _finish(res: dict, out: Path) -> int:
     res["targets"] = targets(res)
     res["plots"] = plots(res, out)
     (out / "results.json").write_text(json.dumps(res, indent=1, default=str) + "\n")

@@ -87,6 +87,7 @@ def test_parse_nextpnr_report():
     assert util == {"TRELLIS_FF": {"used": 12, "available": 24288}}
     assert cp["logic_levels"] == 2 and cp["delay_ns"] == pytest.approx(2.4)
     assert cp["routing_ns"] == pytest.approx(1.3) and cp["logic_ns"] == pytest.approx(0.5)
+    assert cp["clk_to_q_ns"] == pytest.approx(0.5) and cp["setup_ns"] == pytest.approx(0.1)
     assert (cp["from"], cp["to"]) == ("chain_FF", "misr_FF")
     assert cp["signals"] == ["chain", "dut.crd__ready", "outs"]
     assert cp["sources"] == ["shell.v:2", "rtl/primitives/intersect.py:75"]
