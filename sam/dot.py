@@ -361,16 +361,20 @@ def loads(text: str, source: str = "<string>") -> Graph:
     # -- ports ----------------------------------------------------------------
     edges: list[Edge] = []
     alu_seen: dict[int, int] = {}
-    for r in raw_edges:
-        if r.src not in nodes or r.dst not in nodes:
-            continue   # the node's own problem is already reported
-        sp = _src_port(nodes[r.src], ports[r.src][1], r, problems)
-        dp = _dst_port(nodes[r.dst], ports[r.dst][0], r, problems, alu_seen)
-        if sp is None or dp is None:
-            continue
-        if dp == "":
-            continue   # deliberately dropped (warned)
-        edges.append(Edge(r.src, sp, r.dst, dp, r.type, dict(r.extra)))
+    with warnings.catch_warnings(record=True) as dropped:
+        warnings.simplefilter("always", DotWarning)
+        for r in raw_edges:
+            if r.src not in nodes or r.dst not in nodes:
+                continue   # the node's own problem is already reported
+            sp = _src_port(nodes[r.src], ports[r.src][1], r, problems)
+            dp = _dst_port(nodes[r.dst], ports[r.dst][0], r, problems, alu_seen)
+            if sp is None or dp is None:
+                continue
+            if dp == "":
+                continue   # deliberately dropped (warned)
+            edges.append(Edge(r.src, sp, r.dst, dp, r.type, dict(r.extra)))
+    for w in dropped:          # again, naming the file
+        warnings.warn(f"{source}: {w.message}", w.category, stacklevel=2)
 
     if problems:
         raise GraphError(problems, source)
