@@ -191,10 +191,16 @@ def run_kernel(kernel, ds, params, rng, sim: str = "verilator") -> dict:
     return row
 
 
+#: Edge FIFO depth of the kernel runs (``--fifo-depth``; the generator's
+#: default unless changed).
+FIFO_DEPTH = None
+
+
 def kernel_params(kernel):
     """Generator parameters that fit every dataset of the sweep."""
     from rtl.accel import AccelParams
-    return AccelParams(mem_depth=8192, spacc_dim=1024, spacc_outer_dim=64)
+    extra = {"fifo_depth": FIFO_DEPTH} if FIFO_DEPTH else {}
+    return AccelParams(mem_depth=8192, spacc_dim=1024, spacc_outer_dim=64, **extra)
 
 
 # --------------------------------------------------------------------------
@@ -267,6 +273,10 @@ def markdown(res: dict) -> str:
     rows = res.get("kernels", [])
     if rows:
         L += ["## Cycles (RTL under Verilator vs golden model vs ideal bound)", "",
+              f"Edge FIFO depth {res['meta'].get('fifo_depth', '?')}. Operands: the SuiteSparse "
+              "matrix's pattern with integer values 1..7 as the first matrix operand (other "
+              f"dimensions {DENSE_FREE_DIM}), or random operands with every dimension n and "
+              "density d; dense operands are full.", "",
               "| kernel | dataset | status | RTL cycles | golden | ideal | RTL/ideal | golden/ideal "
               "| RTL/golden | busiest; most back-pressured node (golden model) |",
               "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
@@ -422,6 +432,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-speed", action="store_true", help="skip the speed measurements")
     p.add_argument("--seeds", type=int, default=1, help="nextpnr seeds (best Fmax of 1..N)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random operands")
+    p.add_argument("--fifo-depth", type=int, default=None,
+                   help="edge FIFO depth of the kernel runs (default: the generator's)")
     p.add_argument("--render", action="store_true",
                    help="only redo results.md, the targets and the plots from results.json")
     p.add_argument("--quick", action="store_true",
@@ -432,6 +444,8 @@ def main(argv=None) -> int:
     from sam.errors import UserError
     out = (ROOT / a.out) if not Path(a.out).is_absolute() else Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
+    global FIFO_DEPTH
+    FIFO_DEPTH = a.fifo_depth
     if a.render:
         res = json.loads((out / "results.json").read_text())
         return _finish(res, out)
@@ -445,7 +459,8 @@ def main(argv=None) -> int:
             p.error(f"unknown kernel {n!r}; known: {', '.join(KERNELS)}")
     res = {"meta": {"date": time.strftime("%Y-%m-%d %H:%M"), "machine":
                     f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-                    "argv": sys.argv[1:] if argv is None else list(argv)},
+                    "argv": sys.argv[1:] if argv is None else list(argv),
+                    "fifo_depth": kernel_params(None).fifo_depth},
            "kernels": [], "skipped": {}}
     jobs = []
     if not a.no_rtl:
