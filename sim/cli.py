@@ -107,8 +107,7 @@ def simulate(graph_path, inputs: list[str], outputs: list[str] = (), mode: str =
         if hint is None:
             raise
         raise SimInputError(f"{ex}; {hint}") from None
-    from sam.io import save_tensor
-    from sam.io.common import atomic_output
+    from sam.io import atomic_output, save_tensor
     for path in targets:
         save_tensor(res.output, path)
     if stats_path:
@@ -142,14 +141,12 @@ def _tns_shape_hint(inputs: list[str], tensors: dict) -> str | None:
     return "; ".join(guessed) or None
 
 
-_OUT_EXTS = (".mtx", ".tns", ".npy", "")
-
-
 def _output_targets(graph: Graph, outputs: list[str], stats_path) -> list[str]:
     """Check every ``NAME=PATH`` output and the stats path before the run, so
     a bad argument costs no simulation and nothing is half-written: the
     name must be the graph's output tensor, the suffix known and the
     directory present. Returns the output paths."""
+    from sam.io import OUTPUT_SUFFIXES
     names = sorted({n.attrs.get("tensor") for n in graph.nodes.values()
                     if n.type == "fiberwrite" and n.attrs.get("tensor")})
     paths = []
@@ -157,9 +154,10 @@ def _output_targets(graph: Graph, outputs: list[str], stats_path) -> list[str]:
         name, path = parse_assignment(text, "output")
         if name not in names:
             raise SimCliError(f"output {name} is not produced by the graph (it writes "
-                              f"{', '.join(names) or 'nothing'}); use -o {names[0] if names else 'X'}=PATH")
+                              f"{', '.join(names) or 'nothing'}); "
+                              f"use -o {names[0] if names else 'X'}=PATH")
         p = Path(path)
-        if p.suffix.lower() not in _OUT_EXTS:
+        if p.suffix.lower() not in OUTPUT_SUFFIXES:
             raise SimCliError(f"{p}: unknown output file type {p.suffix!r}; use .mtx, .tns, "
                               f".npy or a directory name (formatted layout)")
         paths.append(path)

@@ -9,14 +9,14 @@ import inspect
 from pathlib import Path
 
 from ..formats import Format, Tensor
-from .common import TensorFileError
+from .common import TensorFileError, atomic_output
 from .formatted import formatted_files, load_formatted, save_formatted
 from .mtx import load_mtx, mtx_header, save_mtx
 from .npy import load_npy, save_npy
 from .tns import load_tns, save_tns
 
 __all__ = [
-    "TensorFileError", "load_tensor", "save_tensor",
+    "TensorFileError", "load_tensor", "save_tensor", "OUTPUT_SUFFIXES", "atomic_output",
     "load_mtx", "save_mtx", "mtx_header", "load_tns", "save_tns",
     "load_npy", "save_npy", "load_formatted", "save_formatted", "formatted_files",
 ]
@@ -49,19 +49,19 @@ def load_tensor(path: "str | Path", fmt: "Format | str | None" = None,
     return reader(p, fmt, name=name, **options)
 
 
+_WRITERS = {".mtx": save_mtx, ".tns": save_tns, ".npy": save_npy, "": save_formatted}
+
+#: Suffixes :func:`save_tensor` writes ("" = a formatted directory).
+OUTPUT_SUFFIXES = tuple(_WRITERS)
+
+
 def save_tensor(tensor: Tensor, path: "str | Path") -> None:
     """Write a tensor, choosing the writer by extension: ``.mtx`` (order 1 or
     2), ``.tns`` (any order), ``.npy`` (dense); a path without extension is
-    a formatted directory (files named after ``tensor.name``)."""
+    a formatted directory (files named after ``tensor.name``). Each file is
+    replaced atomically (:func:`atomic_output`)."""
     p = Path(path)
-    ext = p.suffix.lower()
-    if ext == ".mtx":
-        save_mtx(tensor, p)
-    elif ext == ".tns":
-        save_tns(tensor, p)
-    elif ext == ".npy":
-        save_npy(tensor, p)
-    elif ext == "":
-        save_formatted(tensor, p)
-    else:
+    writer = _WRITERS.get(p.suffix.lower())
+    if writer is None:
         raise TensorFileError(f"{p}: unknown tensor file type {p.suffix!r}; use {_EXTS}")
+    writer(tensor, p)
