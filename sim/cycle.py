@@ -240,8 +240,8 @@ def _result(net, cycles, busy, st_in, st_out, backend) -> CycleResult:
 
 
 def _deadlock(net: ReplayNet, active, pos, occ, depth, cycle) -> None:
-    lines = [f"deadlock at cycle {cycle}: no node can fire (FIFO depth {depth}); "
-             f"blocked nodes:"]
+    lines = [f"deadlock at cycle {cycle}: no node can fire (FIFO depth {depth}; a "
+             f"branch that buffers more tokens needs a larger --fifo-depth); blocked nodes:"]
     for n in active:
         m = int(net.logs[n][pos[n]])
         need, pop, push = _decode(net, n, m)

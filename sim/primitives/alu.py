@@ -67,7 +67,9 @@ class Alu(SimPrimitive):
                 lapp(C0)
                 continue
             else:
-                raise self.error(f"token kinds differ: {a} vs {b}", ("val0", i), ("val1", j))
+                raise self.error(f"token kinds differ: {a} vs {b}; both inputs must have "
+                                 f"the same fibers (a joiner or repeat upstream of this node "
+                                 f"is missing or miswired)", ("val0", i), ("val1", j))
             lapp(BOTH)
             i += 1
             j += 1
