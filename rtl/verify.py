@@ -337,7 +337,11 @@ def verify(graph: Graph | None, inputs: dict, *, params: AccelParams | None = No
         res.rtl_cycles = None if rep["status"] == "timeout" else rep.get("cycles")
         res.deadlock_report = _deadlock_report(built.manifest, rep.get("fifo_status", []))
         if rep["status"] == "timeout":
-            res.deadlock_report.insert(0, f"no done after {limit_cycles} cycles")
+            res.deadlock_report.insert(0, f"no done after {limit_cycles} cycles; FIFO state "
+                                          f"when stopped:")
+        else:
+            res.deadlock_report.insert(0, f"no token moved for "
+                                          f"{built.manifest['params']['watchdog']} cycles:")
         return res
     flags = rep["flags"]
     if flags >> built.manifest["bus"]["status_flags"]["error"] & 1:
