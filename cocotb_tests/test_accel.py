@@ -279,3 +279,28 @@ def test_one_bitstream_runs_many_times():
     assert all(r["arrays"] == rep["runs"][0]["arrays"] for r in rep["runs"])
     got = drv.unload(rep["arrays"], dims=plan.dims)
     assert got.to_points() == run_graph(g, ins).output.to_points()
+
+
+REF_GRAPHS = sorted((Path(__file__).resolve().parents[1] / "tests" / "data").glob("*.gv"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", REF_GRAPHS, ids=[p.stem for p in REF_GRAPHS])
+def test_reference_dot_graphs_icarus(path):
+    """The reference compiler's DOT graphs (read by ``sam.dot``) on random inputs."""
+    from sam.graph import Graph
+    g = Graph.load(path)
+    rng = np.random.default_rng(2)
+    ins = {}
+    for t, f in expected_formats(g).items():
+        if f.order == 0:
+            ins[t] = int(rng.integers(-9, 10))
+            continue
+        shape = (6,) * f.order
+        ins[t] = Tensor.from_dense(rng.integers(-9, 10, shape) * (rng.random(shape) < 0.5), f,
+                                   name=t)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = verify(g, ins, params=PARAMS, stall=0.2, seed=1)
+    _record(path.stem + " (dot)", "random", "icarus", res)
+    assert res.ok, res.summary()
