@@ -18,9 +18,11 @@ settings.register_profile("sam", deadline=None, derandomize=True, print_blob=Tru
                           max_examples=60)
 settings.load_profile(os.environ.get("SAM_HYPOTHESIS_PROFILE", "sam"))
 
+from sam.io.datasets import shared_dir, suitesparse_paths as _suitesparse_paths
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-SUITESPARSE = sorted((SHARED_DATA / "suitesparse").glob("*.mtx"))
+SHARED_DATA = shared_dir() / "data"
+SUITESPARSE = _suitesparse_paths()
 
 
 @pytest.fixture
@@ -49,7 +51,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def suitesparse_paths() -> list[Path]:
-    """The SuiteSparse matrices in /work/shared/data/suitesparse (skip if absent)."""
+    """The SuiteSparse matrices in shared/data/suitesparse (skip if absent)."""
     if not SUITESPARSE:
         pytest.skip(f"no SuiteSparse matrices under {SHARED_DATA / 'suitesparse'}")
     return SUITESPARSE

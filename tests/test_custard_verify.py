@@ -21,11 +21,12 @@ import pytest
 import custard
 from custard.reference import evaluate
 from sam.formats import Format, Tensor
+from sam.io.datasets import shared_dir
 
 engine = pytest.importorskip("sim.engine")
 from sim.primitive import SimError  # noqa: E402
 
-SUITESPARSE = Path("/work/shared/data/suitesparse")
+SUITESPARSE = shared_dir() / "data" / "suitesparse"
 
 # ----------------------------------------------------------------------------
 # data

@@ -3,7 +3,6 @@ scipy/numpy, spec 3.4 streams, input checks, cycle mode and deadlocks."""
 
 from __future__ import annotations
 
-import glob
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ import scipy.io
 import scipy.sparse as sp
 
 from sam.formats import Tensor
+from sam.io.datasets import suitesparse_paths
 from sam.tokens import fmt
 from sim import DeadlockError, SimError, SimInputError, expected_formats, run_graph
 from sim.cycle import ReplayNet, c_backend_available, replay, replay_graph
@@ -18,7 +18,7 @@ from sim.lower import lower_graph
 
 import graphs
 
-SUITESPARSE = sorted(glob.glob("/work/shared/data/suitesparse/*.mtx"))
+SUITESPARSE = [str(p) for p in suitesparse_paths()]
 
 
 def rand_matrix(rng, m, n, density, *, ints=True, empty_rows=False, empty_cols=False):
