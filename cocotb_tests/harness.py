@@ -40,7 +40,7 @@ from amaranth.lib import wiring
 from rtl.stream import is_stream
 from rtl.testtop import MemTestTop, memory_specs, wrap_for_test
 from sam import tokens as T
-from cocotb_tests.sam_streams import PortCodec
+from cocotb_tests.sam_streams import PortCodec, check_stream
 
 __all__ = ["Vector", "run_vectors", "port_info", "build_top", "SIMS", "ROOT", "RunResult",
            "sim_params"]
@@ -75,7 +75,11 @@ class Vector:
     ``p_valid``/``p_ready``: per-cycle probability that a driver offers a
     token / a monitor accepts one (1.0 = no stalls). ``max_cycles`` bounds
     the run (a deadlock is reported as a timeout). ``expect_cycles_max``
-    turns the run into a throughput check.
+    turns the run into a throughput check. ``check_inputs``: refuse input
+    streams that are not well-formed SAM streams (``check_stream``) before
+    anything runs; switch it off only to drive malformed streams on purpose.
+    A status output named ``error`` is expected to stay 0 unless
+    ``expect_signals`` says otherwise.
     """
     name: str
     inputs: dict = field(default_factory=dict)
@@ -90,6 +94,7 @@ class Vector:
     max_cycles: int | None = None
     expect_cycles_max: int | None = None
     check_form: bool = True
+    check_inputs: bool = True
 
 
 @dataclass
@@ -200,12 +205,23 @@ def _vector_json(v: Vector, ports: dict) -> dict:
         raise KeyError(f"vector {v.name!r}: no stream given for ports {missing}")
     inputs = _encode_streams(v.inputs, ports, f"vector {v.name!r} inputs")
     expected = _encode_streams(v.expected, ports, f"vector {v.name!r} expected")
+    if v.check_inputs:
+        for port, words in inputs.items():
+            p = ports["streams"][port]
+            problem = check_stream(PortCodec(p["width"], p["repsig"], p["signed"]), words)
+            if problem:
+                raise ValueError(f"vector {v.name!r} (seed {v.seed}): input {port!r} is not a "
+                                 f"well-formed SAM stream: {problem}; fix the stimulus (or "
+                                 f"set check_inputs=False to drive it on purpose)")
+    signals = dict(v.expect_signals)
+    if "error" in ports["outputs"]:
+        signals.setdefault("error", 0)
     ntok = sum(len(w) for w in inputs.values()) + sum(len(w) for w in expected.values())
     pmin = max(min(v.p_valid, v.p_ready), 0.05)
     max_cycles = v.max_cycles or int(200 + 8 * ntok / pmin)
     return {"name": v.name, "seed": v.seed, "p_valid": v.p_valid, "p_ready": v.p_ready,
             "config": v.config, "preload": v.preload, "inputs": inputs, "expected": expected,
-            "expect_mem": v.expect_mem, "expect_signals": v.expect_signals,
+            "expect_mem": v.expect_mem, "expect_signals": signals,
             "max_cycles": max_cycles, "expect_cycles_max": v.expect_cycles_max,
             "check_form": v.check_form}
 

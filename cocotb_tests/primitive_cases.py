@@ -19,7 +19,7 @@ import random
 
 from sam import tokens as T
 from sam.tokens import N, S, Stop
-from cocotb_tests.streamgen import golden, random_tree, tree_stream
+from cocotb_tests.streamgen import fiber_coords, golden, random_tree, tree_stream
 
 __all__ = ["OPERANDS", "rtl_ports", "expected", "wrap_vals", "spec_cases", "random_case",
            "factory", "VAL_WIDTH", "CRD_WIDTH", "SPACC_DIM"]
@@ -221,17 +221,9 @@ def _regrow(tree, depth, leaf_depth, make_leaf):
 
 
 def _leaf_fiber(rng, dim, p_n, p_empty=0.2, p_long=0.08, long_len=30, max_len=5):
-    u = rng.random()
-    if u < p_n:
+    if rng.random() < p_n:
         return [(N, None)]
-    u = rng.random()
-    if u < p_empty:
-        k = 0
-    elif u < p_empty + p_long:
-        k = rng.randint(1, min(long_len, dim))
-    else:
-        k = rng.randint(1, min(max_len, dim))
-    return [(c, None) for c in sorted(rng.sample(range(dim), k))]
+    return [(c, None) for c in fiber_coords(rng, dim, max_len, p_empty, p_long, long_len)]
 
 
 def _hold(tree, depth, at, anc=None):

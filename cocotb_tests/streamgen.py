@@ -15,7 +15,7 @@ import random
 
 from sam.tokens import D, N, S, Stop
 
-__all__ = ["random_tree", "tree_stream", "random_stream", "random_level", "golden",
+__all__ = ["fiber_coords", "random_tree", "tree_stream", "random_stream", "random_level", "golden",
            "tree_levels"]
 
 
@@ -27,16 +27,22 @@ def random_tree(rng: random.Random, nlevels: int, dim: int = 16, max_len: int = 
     probability ``p_long`` (capped at ``dim``), else 1..``max_len``.
     """
     def fiber(depth):
-        u = rng.random()
-        if u < p_empty:
-            k = 0
-        elif u < p_empty + p_long:
-            k = rng.randint(1, min(long_len, dim))
-        else:
-            k = rng.randint(1, min(max_len, dim))
-        crds = sorted(rng.sample(range(dim), k))
+        crds = fiber_coords(rng, dim, max_len, p_empty, p_long, long_len)
         return [(c, fiber(depth + 1) if depth + 1 < nlevels else None) for c in crds]
     return fiber(0)
+
+
+def fiber_coords(rng: random.Random, dim: int, max_len: int = 5, p_empty: float = 0.2,
+                 p_long: float = 0.05, long_len: int = 30) -> list[int]:
+    """Sorted coordinates of one random fiber (lengths as in :func:`random_tree`)."""
+    u = rng.random()
+    if u < p_empty:
+        k = 0
+    elif u < p_empty + p_long:
+        k = rng.randint(1, min(long_len, dim))
+    else:
+        k = rng.randint(1, min(max_len, dim))
+    return sorted(rng.sample(range(dim), k))
 
 
 def _stream(fib, level, refs, counters, depth):

@@ -69,10 +69,32 @@ def test_catches_malformed_output():
                     [Vector("v", inputs={"i": STREAM}, expected={"o": bad})])
 
 
+def _no_d(**kw):
+    return Vector("noD", inputs={"ref": [0]}, expected={"crd": "5 S0 D", "ref": "0 S0 D"},
+                  preload={"seg": [0, 1], "crd": [5]}, max_cycles=100, **kw)
+
+
+def _scanner():
+    return CompressedScanner(crd_width=9, addr_width=8)
+
+
+def test_malformed_input_is_refused():
+    # the harness checks every input stream before it simulates anything
+    with pytest.raises(ValueError, match="input 'ref' is not a well-formed SAM stream: "
+                                         "stream does not end with D"):
+        run_vectors("fiberlookup_c", _scanner, [_no_d()])
+
+
 def test_malformed_input_is_reported():
-    # a reference stream without D: the scanner never finishes; the bench says so
+    # driven on purpose: the scanner never finishes; the bench says so
     with pytest.raises(AssertionError, match="timeout"):
-        run_vectors("fiberlookup_c", lambda: CompressedScanner(crd_width=9, addr_width=8),
-                    [Vector("noD", inputs={"ref": [0]}, expected={"crd": "5 S0 D",
-                                                                   "ref": "0 S0 D"},
-                            preload={"seg": [0, 1], "crd": [5]}, max_cycles=100)])
+        run_vectors("fiberlookup_c", _scanner, [_no_d(check_inputs=False)])
+
+
+def test_error_flag_is_checked():
+    # reference 255 = 2**addr_width - 1: seg[256] is beyond the memory; the
+    # scanner raises `error` and the bench (which expects 0 by default) fails
+    v = Vector("oob", inputs={"ref": "255 D"}, expected={"crd": "S0 D", "ref": "S0 D"},
+               preload={"seg": [0] * 256, "crd": [0]})
+    with pytest.raises(AssertionError, match="signal error = 1, expected 0"):
+        run_vectors("fiberlookup_c", _scanner, [v])

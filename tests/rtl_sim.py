@@ -27,6 +27,7 @@ __all__ = ["SimResult", "run_stream_sim", "stream_ports"]
 class SimResult:
     outputs: dict          # port -> token list
     cycles: int            # cycles until the last output D was accepted
+    signals: dict = None   # plain (non-stream) outputs at the end, e.g. error
 
 
 def _codec(member):
@@ -64,7 +65,7 @@ def run_stream_sim(dut, inputs: dict, *, seed: int = 0, p_valid: float = 1.0,
         max_cycles = 200 + int(20 * ntok / max(min(p_valid, p_ready), 0.05))
     rng = random.Random(seed)
     got = {p: [] for p in outs}
-    state = {"cycles": None, "error": None}
+    state = {"cycles": None, "error": None, "signals": {}}
 
     async def bench(ctx):
         pos = {p: 0 for p in ins}
@@ -104,6 +105,9 @@ def run_stream_sim(dut, inputs: dict, *, seed: int = 0, p_valid: float = 1.0,
                 done_at = cycle + 1
                 state["cycles"] = done_at
             if done_at is not None and cycle >= done_at + 8:
+                for name, member in dut.signature.members.items():
+                    if member.is_port and member.flow == wiring.Out:
+                        state["signals"][name] = ctx.get(getattr(dut, name))
                 return
 
     sim = Simulator(dut)
@@ -120,7 +124,7 @@ def run_stream_sim(dut, inputs: dict, *, seed: int = 0, p_valid: float = 1.0,
         raise AssertionError(
             f"seed {seed}: no D on every output after {max_cycles} cycles (deadlock?); got "
             + "; ".join(f"{p}: {T.fmt(g)}" for p, g in got.items()))
-    return SimResult(got, state["cycles"])
+    return SimResult(got, state["cycles"], state["signals"])
 
 
 def check_case(type_name: str, attrs: dict, ins: dict, *, seed: int = 0,
@@ -151,6 +155,9 @@ def check_case(type_name: str, attrs: dict, ins: dict, *, seed: int = 0,
                 f"port {p} differs at token {i}\n  inputs: "
                 + "; ".join(f"{k}: {T.fmt(v)}" for k, v in ins.items())
                 + f"\n  expected: {T.fmt(s)}\n  received: {T.fmt(got)}")
+    # a case the golden model accepts must not raise a module's error flag
+    assert not r.signals.get("error"), \
+        f"{type_name} {attrs} seed {seed}: error flag raised on well-formed inputs"
     return r
 
 

@@ -9,7 +9,8 @@ import pytest
 from cocotb_tests import primitive_cases as pc
 from rtl.primitives import build
 from rtl.primitives.alu import ALU_OPS, Alu
-from rtl_sim import PROFILES, check_case, expect_param_error, golden_firings
+from rtl_sim import PROFILES, check_case, expect_param_error, golden_firings, run_stream_sim
+from sam import tokens as T
 
 
 @pytest.mark.parametrize("op", ALU_OPS)
@@ -70,3 +71,14 @@ def test_bad_params():
     expect_param_error(lambda: Alu("div"), "op must be one of add, sub, mul, max, min, not 'div'")
     expect_param_error(lambda: Alu("add", 0), "val_width must be an integer in 1..64, not 0")
     expect_param_error(lambda: build("add", sub="yes"), "sub must be True or False")
+
+
+@pytest.mark.parametrize("val0, val1", [("1 2 S0 D", "1 S0 S0 D"),  # value vs stop token
+                                        ("1 S0 D", "1 S1 D"),    # different stop levels
+                                        ("0 N S0 D", "0 1 S0 D")])  # N vs value
+def test_kind_mismatch_raises_error(val0, val1):
+    # the golden model refuses these; the hardware consumes them (no
+    # deadlock), emits val0's token and raises its sticky error flag
+    res = run_stream_sim(Alu("add", 8), {"val0": val0, "val1": val1}, p_valid=0.7, p_ready=0.7)
+    assert res.signals["error"] == 1
+    assert res.outputs["val"][-1] is T.D

@@ -21,6 +21,14 @@ def test_random(seed):
     res = run_stream_sim(dut, ins, seed=seed, p_valid=0.6, p_ready=0.6)
     want = golden("arrayvals", ins, SimContext(values={"B": vals}), tensor="B")
     assert res.outputs["val"] == want["val"], f"seed {seed}"
+    assert res.signals["error"] == 0
+
+
+@pytest.mark.parametrize("ref, flagged", [("63 S0 D", 0), ("64 S0 D", 1), ("N 255 S0 D", 1)])
+def test_out_of_range_reference(ref, flagged):
+    dut = MemTestTop(ArrayVals(crd_width=8, val_width=8, addr_width=6), init={"vals": [5] * 64})
+    res = run_stream_sim(dut, {"ref": ref})
+    assert res.signals["error"] == flagged
 
 
 def test_throughput():

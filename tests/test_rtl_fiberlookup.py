@@ -29,6 +29,16 @@ def test_compressed_random(seed):
     dut = MemTestTop(CompressedScanner(crd_width=8, addr_width=7), init={"seg": seg, "crd": crd})
     res = run_stream_sim(dut, ins, seed=seed, p_valid=0.6, p_ready=0.6)
     assert res.outputs == _want(ins, seg, crd, 30), f"seed {seed}"
+    assert res.signals["error"] == 0
+
+
+@pytest.mark.parametrize("ref, flagged", [("126 D", 0), ("127 D", 1), ("200 S0 D", 1)])
+def test_compressed_out_of_range_reference(ref, flagged):
+    # addr_width 7: seg[r+1] must lie below 128, so references up to 126
+    seg = list(range(128))
+    dut = MemTestTop(CompressedScanner(crd_width=8, addr_width=7), init={"seg": seg, "crd": seg})
+    res = run_stream_sim(dut, {"ref": ref})
+    assert res.signals["error"] == flagged
 
 
 def test_compressed_root_and_timing():
@@ -42,8 +52,10 @@ def test_compressed_root_and_timing():
 
 
 def test_parameters():
+    with pytest.raises(ValueError, match=r"crd_width must be an integer in 2\.\.64, not 1"):
+        CompressedScanner(crd_width=1)
     with pytest.raises(ValueError, match=r"crd_width must be an integer in 1\.\.64, not 0"):
-        CompressedScanner(crd_width=0)
+        DenseScanner(crd_width=0)
     with pytest.raises(ValueError, match=r"addr_width must be an integer in 1\.\.7, not 8"):
         CompressedScanner(crd_width=8, addr_width=8)
     with pytest.raises(ValueError, match="root must be True or False"):

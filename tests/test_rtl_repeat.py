@@ -30,6 +30,49 @@ def test_repeat_random(seed):
     assert res.outputs["ref_out"] == golden("repeat", ins, index="j")["ref"], f"seed {seed}"
 
 
+def _error_after(dut, ins, cycles=30):
+    """Drive ``ins`` (always valid), keep outputs ready; ``error`` after ``cycles``."""
+    from amaranth.sim import Simulator
+    from rtl.encoding import encode
+    words = {p: [encode(t, 0 if p == "repsig" else 8, repsig=p == "repsig") for t in parse(s)]
+             for p, s in ins.items()}
+    state = {}
+
+    async def bench(ctx):
+        pos = dict.fromkeys(words, 0)
+        ctx.set(dut.ref_out.ready, 1)
+        for _ in range(cycles):
+            for p, w in words.items():
+                port = getattr(dut, p)
+                ctx.set(port.valid, int(pos[p] < len(w)))
+                if pos[p] < len(w):
+                    ctx.set(port.payload.as_value(), w[pos[p]])
+            fired = {p: ctx.get(getattr(dut, p).ready) and pos[p] < len(w)
+                     for p, w in words.items()}
+            await ctx.tick()
+            for p in words:
+                pos[p] += bool(fired[p])
+        state["error"] = ctx.get(dut.error)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    return state["error"]
+
+
+@pytest.mark.parametrize("ref, sig, flagged", [
+    ("0 S0 D", "R R S D", 0),          # well-formed
+    ("S0 D", "R S D", 1),              # R against a stop token
+    ("0 S0 D", "R S S D", 1),          # S against D (no reference left)
+    ("0 1 S0 D", "R S D", 1),          # D while reference 1 is pending
+])
+def test_repeat_malformed_raises_error(ref, sig, flagged):
+    # a malformed pair stalls (the cocotb bench reports a timeout) and
+    # raises the sticky error flag the host can read
+    assert _error_after(Repeat(crd_width=8), {"ref": ref, "repsig": sig}) == flagged
+
+
 def test_repeat_throughput():
     refs = parse(" ".join(map(str, range(20))) + " S0 D")
     sig = parse(" ".join(["R R R S"] * 20) + " D")

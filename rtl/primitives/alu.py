@@ -30,9 +30,13 @@ class Alu(wiring.Component):
         ``val0``). A zero facing a stop token while the current fiber has no
         value yet is a reducer's sum over an empty fiber (design.md, reducer
         on empty parent fibers): it is consumed alone, without an output. Any
-        other kind mismatch is a malformed stream (the golden model raises an
-        error; design.md difference 3): the hardware consumes both heads and
-        emits ``val0``'s token, so it never deadlocks.
+        other kind mismatch (or two different stop tokens) is a malformed
+        stream (the golden model raises an error; design.md difference 3):
+        the hardware consumes both heads, emits ``val0``'s token, so it never
+        deadlocks, and raises ``error``.
+    Ports (status)
+        ``error: Out(1)``: sticky; a malformed pair was consumed. Cleared by
+        reset.
     Parameters
         ``op``: one of ``add``, ``sub``, ``mul``, ``max``, ``min``;
         ``val_width``: value bits, 1..64 (default 32).
@@ -47,7 +51,7 @@ class Alu(wiring.Component):
         self.op = op
         self.val_width = check_width("val_width", val_width)
         t = token_stream(val_width, signed_data=True)
-        super().__init__({"val0": In(t), "val1": In(t), "val": Out(t)})
+        super().__init__({"val0": In(t), "val1": In(t), "val": Out(t), "error": Out(1)})
 
     def elaborate(self, platform):
         m = Module()
@@ -84,6 +88,8 @@ class Alu(wiring.Component):
                 out.load(kind=Kind.DATA, data=result[:self.val_width])
             with m.Else():
                 out.load(kind=a.kind, data=a.data)
+                with m.If((a.kind != b.kind) | (a.data != b.data)):
+                    m.d.sync += self.error.eq(1)
         return m
 
 

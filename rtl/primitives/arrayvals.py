@@ -23,11 +23,14 @@ class ArrayVals(wiring.Component):
         ``ref: In(token_stream(crd_width))``;
         ``val: Out(token_stream(val_width, signed))``;
         ``vals_rd: In(read_port(addr_width, signed(val_width)))`` on memory
-        ``vals`` (synchronous read, 1-cycle latency).
+        ``vals`` (synchronous read, 1-cycle latency);
+        ``error: Out(1)``: sticky; a reference ``>= 2**addr_width`` was taken
+        (its high bits are dropped, so the value read is wrong). Cleared by
+        reset.
     Parameters
         ``crd_width`` 1..64 (default 16), ``val_width`` 1..64 (default 32),
         ``addr_width`` 1..crd_width (default 10); references must be below
-        ``2**addr_width`` (higher bits are ignored).
+        ``2**addr_width`` (else ``error``).
     Timing
         One token per cycle, latency 1 cycle. The read port's data register
         is the output register of the value (its ``en`` is low while the
@@ -44,6 +47,7 @@ class ArrayVals(wiring.Component):
             "ref": In(token_stream(crd_width)),
             "val": Out(token_stream(val_width, signed_data=True)),
             "vals_rd": In(read_port(addr_width, signed(val_width))),
+            "error": Out(1),
         })
 
     def elaborate(self, platform):
@@ -77,6 +81,9 @@ class ArrayVals(wiring.Component):
                 m.d.sync += kind.eq(Kind.DATA)          # N loads the value 0
             with m.If(k == Kind.STOP):
                 m.d.sync += level.eq(ref.payload.data)
+            if self.addr_width < self.crd_width:
+                with m.If((k == Kind.DATA) & (ref.payload.data[self.addr_width:] != 0)):
+                    m.d.sync += self.error.eq(1)
         with m.Elif(val.ready):
             m.d.sync += val.valid.eq(0)
         return m

@@ -26,11 +26,18 @@ class _Scanner(wiring.Component):
         ports.update(members)
         super().__init__(ports)
 
-    def _input(self, m):
+    def _setup(self, m):
+        """The input stream (``ref`` or the root source), the two output
+        registers and their joint ``free``."""
         if self.root:
             m.submodules.root = src = RootSource(self.crd_width)
-            return src.o
-        return self.ref
+            inp = src.o
+        else:
+            inp = self.ref
+        co, ro = OutReg(m, self.crd, "crd"), OutReg(m, self.ref_out, "ref_out")
+        free = Signal()
+        m.d.comb += free.eq(co.free & ro.free)
+        return inp, co, ro, free
 
     @staticmethod
     def _emit(crd, ref, kind, data=0, ref_data=None):
@@ -53,7 +60,10 @@ class CompressedScanner(_Scanner):
         ``crd``, ``ref_out: Out(token_stream(crd_width))``;
         ``seg_lo``, ``seg_hi: In(read_port(addr_width, crd_width))`` on memory
         ``seg`` (read ``seg[r]`` and ``seg[r+1]`` in the same cycle);
-        ``crd_rd: In(read_port(addr_width, crd_width))`` on memory ``crd``.
+        ``crd_rd: In(read_port(addr_width, crd_width))`` on memory ``crd``;
+        ``error: Out(1)``: sticky; a reference ``>= 2**addr_width - 1``
+        was taken (its ``seg[r+1]`` lies beyond the memory: the address
+        wraps and the fiber read is wrong). Cleared by reset.
     Parameters
         ``crd_width`` 2..64 (default 16); ``addr_width`` 1..crd_width-1
         (default 10; seg entries, up to ``2**addr_width``, must fit
@@ -70,20 +80,18 @@ class CompressedScanner(_Scanner):
     """
 
     def __init__(self, crd_width: int = 16, addr_width: int = 10, root: bool = False):
-        check_width("crd_width", crd_width)
+        check_width("crd_width", crd_width, minimum=2)
         # seg entries (positions up to 2**addr_width) are crd_width wide
         self.addr_width = check_int("addr_width", addr_width, 1, crd_width - 1)
         self.memory_ports = {"seg_lo": "seg", "seg_hi": "seg", "crd_rd": "crd"}
         rp = read_port(addr_width, unsigned(crd_width))
-        super().__init__({"seg_lo": In(rp), "seg_hi": In(rp), "crd_rd": In(rp)},
+        super().__init__({"seg_lo": In(rp), "seg_hi": In(rp), "crd_rd": In(rp),
+                          "error": Out(1)},
                          crd_width, root)
 
     def elaborate(self, platform):
         m = Module()
-        inp = self._input(m)
-        co, ro = OutReg(m, self.crd, "crd"), OutReg(m, self.ref_out, "ref_out")
-        free = Signal()
-        m.d.comb += free.eq(co.free & ro.free)
+        inp, co, ro, free = self._setup(m)
         W = self.crd_width
         pos = Signal(W + 1)
         end = Signal(W + 1)
@@ -162,6 +170,8 @@ class CompressedScanner(_Scanner):
                         m.next = "IDLE"
         with m.If(inp.valid & inp.ready):
             m.d.sync += pf.eq(0)
+            with m.If((tok.kind == Kind.DATA) & (tok.data >= (1 << self.addr_width) - 1)):
+                m.d.sync += self.error.eq(1)
         return m
 
 
@@ -190,10 +200,7 @@ class DenseScanner(_Scanner):
 
     def elaborate(self, platform):
         m = Module()
-        inp = self._input(m)
-        co, ro = OutReg(m, self.crd, "crd"), OutReg(m, self.ref_out, "ref_out")
-        free = Signal()
-        m.d.comb += free.eq(co.free & ro.free)
+        inp, co, ro, free = self._setup(m)
         W = self.crd_width
         c = Signal(W)
         base = Signal(W)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.hdl import Signal
 
-from ..encoding import Kind, token_stream, check_width
-from ..stream import OutReg
+from ..encoding import Kind
 from . import RtlPrimitive, register
+from ._joiner import BinaryJoiner
 
 __all__ = ["Intersect"]
 
 
-class Intersect(wiring.Component):
+class Intersect(BinaryJoiner):
     """Coordinates present in both operands, with both operands' references.
 
     The catalogue node has one ``crd_<T>``/``ref_<T>`` input pair and one
@@ -46,25 +44,11 @@ class Intersect(wiring.Component):
         FIFOs.
     """
 
-    def __init__(self, crd_width: int = 16):
-        self.crd_width = check_width("crd_width", crd_width)
-        t = token_stream(crd_width)
-        super().__init__({
-            "crd0": In(t), "ref0": In(t), "crd1": In(t), "ref1": In(t),
-            "crd": Out(t), "ref0_out": Out(t), "ref1_out": Out(t),
-        })
-
-    def elaborate(self, platform):
-        m = Module()
-        oc = OutReg(m, self.crd, "crd")
-        o0 = OutReg(m, self.ref0_out, "ref0_out")
-        o1 = OutReg(m, self.ref1_out, "ref1_out")
-        free = Signal()
-        m.d.comb += free.eq(oc.free & o0.free & o1.free)
+    def step(self, m, outs, free, valid):
+        oc, o0, o1 = outs
+        v0, v1 = valid
 
         c0, r0, c1, r1 = (p.payload for p in (self.crd0, self.ref0, self.crd1, self.ref1))
-        v0 = self.crd0.valid & self.ref0.valid
-        v1 = self.crd1.valid & self.ref1.valid
         k0, k1 = c0.kind, c1.kind
         take0, take1, emit, emit_n = Signal(), Signal(), Signal(), Signal()
 
@@ -90,11 +74,7 @@ class Intersect(wiring.Component):
                 m.d.comb += [emit.eq(1), take0.eq(1), take1.eq(1)]
 
         go = Signal()
-        m.d.comb += [
-            go.eq(~emit | free),
-            self.crd0.ready.eq(take0 & go), self.ref0.ready.eq(take0 & go),
-            self.crd1.ready.eq(take1 & go), self.ref1.ready.eq(take1 & go),
-        ]
+        m.d.comb += go.eq(~emit | free)
         with m.If(emit & free):
             with m.If(emit_n):
                 oc.load(kind=Kind.EMPTY)
@@ -104,7 +84,7 @@ class Intersect(wiring.Component):
                 oc.load(kind=c0.kind, data=c0.data)
                 o0.load(kind=r0.kind, data=r0.data)
                 o1.load(kind=r1.kind, data=r1.data)
-        return m
+        return take0, take1, go
 
 
 register(RtlPrimitive("intersect", Intersect, formal_params=({"crd_width": 3},),

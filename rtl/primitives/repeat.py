@@ -21,13 +21,15 @@ class Repeat(wiring.Component):
     (``S(k+1)`` if the next input reference is ``Sk``, which is consumed,
     else ``S0``). ``S`` when the next input is a stop token ``Sk`` (an empty
     parent fiber) emits ``S(k+1)``. ``D`` on both inputs gives ``D``. A
-    malformed pair (``R`` against a stop token or ``D``, ``D`` against a
-    reference) stalls; the bench reports it as a timeout. In root mode the
-    reference input is the internal stream ``0 D``.
+    malformed pair (``R`` against a stop token or ``D`` with no reference
+    held, ``S`` against ``D``, ``D`` against a held or a pending reference or
+    stop token) stalls and raises ``error``; the bench reports the stall as a
+    timeout. In root mode the reference input is the internal stream ``0 D``.
 
     Ports
         ``ref: In(token_stream(crd_width))`` (absent when ``root``);
-        ``repsig: In(token_stream(0))``; ``ref_out: Out(token_stream(crd_width))``.
+        ``repsig: In(token_stream(0))``; ``ref_out: Out(token_stream(crd_width))``;
+        ``error: Out(1)``: sticky, a malformed pair was seen; cleared by reset.
     Parameters
         ``crd_width`` 1..64 (default 16), ``root``.
     Timing
@@ -42,7 +44,7 @@ class Repeat(wiring.Component):
         self.root = check_bool("root", root)
         t = token_stream(crd_width)
         ports = {} if root else {"ref": In(t)}
-        ports.update({"repsig": In(token_stream(0)), "ref_out": Out(t)})
+        ports.update({"repsig": In(token_stream(0)), "ref_out": Out(t), "error": Out(1)})
         super().__init__(ports)
 
     def elaborate(self, platform):
@@ -59,6 +61,13 @@ class Repeat(wiring.Component):
         tok = inp.payload
         go = Signal()
         m.d.comb += go.eq(rs.valid & out.free)
+        # malformed pairs (they stall below; the flag makes them visible)
+        sig, ref_end = rs.payload.kind, (tok.kind == Kind.STOP) | (tok.kind == Kind.DONE)
+        with m.If(rs.valid & inp.valid & (
+                ((sig == Kind.DATA) & ~held_v & ref_end)
+                | ((sig == Kind.STOP) & ~held_v & (tok.kind == Kind.DONE))
+                | ((sig == Kind.DONE) & (held_v | (tok.kind != Kind.DONE))))):
+            m.d.sync += self.error.eq(1)
         with m.If(go):
             with m.Switch(rs.payload.kind):
                 with m.Case(Kind.DATA):                       # R

@@ -207,15 +207,20 @@ class SpAccumulator(wiring.Component):
                                     oo.load(kind=Kind.DONE)
                         with m.Default():                 # N: not a coordinate; skip
                             m.d.comb += take.eq(1)
+            def flush():
+                # emit the entry whose value is on the read port; a caller's
+                # m.Elif right after acts once nothing is pending
+                with m.If(sv):
+                    with m.If(free_iv):
+                        oi.load(kind=Kind.DATA, data=scrd)
+                        ov.load(kind=Kind.DATA, data=rp.data)
+                        m.d.sync += sv.eq(0)
+
             with m.State("SCAN"):
                 def header():
                     # A new output row: flush the last entry, then emit the
                     # row's outer coordinate (and S0 closing the previous fiber).
-                    with m.If(sv):
-                        with m.If(free_iv):
-                            oi.load(kind=Kind.DATA, data=scrd)
-                            ov.load(kind=Kind.DATA, data=rp.data)
-                            m.d.sync += sv.eq(0)
+                    flush()
                     with m.Elif(free_all):
                         sep = pending if order == 1 else row_open
                         oo.load(kind=Kind.DATA, data=gouter if order == 1 else row)
@@ -252,11 +257,7 @@ class SpAccumulator(wiring.Component):
                     with m.If(~sv | free_iv):
                         step()
             with m.State("TAIL"):
-                with m.If(sv):
-                    with m.If(free_iv):
-                        oi.load(kind=Kind.DATA, data=scrd)
-                        ov.load(kind=Kind.DATA, data=rp.data)
-                        m.d.sync += sv.eq(0)
+                flush()
                 with m.Elif(free_all):
                     m.d.sync += nonempty.eq(0)
                     m.next = "ACC"

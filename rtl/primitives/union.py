@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.hdl import Signal
 
-from ..encoding import Kind, token_stream, check_width
-from ..stream import OutReg
+from ..encoding import Kind
 from . import RtlPrimitive, register
+from ._joiner import BinaryJoiner
 
 __all__ = ["Union"]
 
 
-class Union(wiring.Component):
+class Union(BinaryJoiner):
     """Coordinates present in either operand; ``N`` for the absent reference.
 
     Binary form of the catalogue's ``union`` (operand ``operands[0]`` is index
@@ -40,25 +38,11 @@ class Union(wiring.Component):
         depends combinationally on output ``ready`` (one gate).
     """
 
-    def __init__(self, crd_width: int = 16):
-        self.crd_width = check_width("crd_width", crd_width)
-        t = token_stream(crd_width)
-        super().__init__({
-            "crd0": In(t), "ref0": In(t), "crd1": In(t), "ref1": In(t),
-            "crd": Out(t), "ref0_out": Out(t), "ref1_out": Out(t),
-        })
-
-    def elaborate(self, platform):
-        m = Module()
-        oc = OutReg(m, self.crd, "crd")
-        o0 = OutReg(m, self.ref0_out, "ref0_out")
-        o1 = OutReg(m, self.ref1_out, "ref1_out")
-        free = Signal()
-        m.d.comb += free.eq(oc.free & o0.free & o1.free)
+    def step(self, m, outs, free, valid):
+        oc, o0, o1 = outs
+        v0, v1 = valid
 
         c0, r0, c1, r1 = (p.payload for p in (self.crd0, self.ref0, self.crd1, self.ref1))
-        v0 = self.crd0.valid & self.ref0.valid
-        v1 = self.crd1.valid & self.ref1.valid
         d0 = c0.kind == Kind.DATA
         d1 = c1.kind == Kind.DATA
         take0, take1, skip = Signal(), Signal(), Signal()
@@ -83,11 +67,7 @@ class Union(wiring.Component):
                 m.d.comb += [take0.eq(1), take1.eq(1)]
 
         go = Signal()
-        m.d.comb += [
-            go.eq(skip | free),
-            self.crd0.ready.eq(take0 & go), self.ref0.ready.eq(take0 & go),
-            self.crd1.ready.eq(take1 & go), self.ref1.ready.eq(take1 & go),
-        ]
+        m.d.comb += go.eq(skip | free)
         with m.If((take0 | take1) & ~skip & free):
             with m.If(take0):
                 oc.load(kind=c0.kind, data=c0.data)
@@ -101,7 +81,7 @@ class Union(wiring.Component):
                 o1.load(kind=r1.kind, data=r1.data)
             with m.Else():
                 o1.load(kind=Kind.EMPTY)
-        return m
+        return take0, take1, go
 
 
 register(RtlPrimitive("union", Union, formal_params=({"crd_width": 3},),
