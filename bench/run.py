@@ -149,7 +149,7 @@ def run_kernel(kernel, ds, params, rng, sim: str = "verilator") -> dict:
     import custard
     from sim.engine import run_graph
     from rtl.host import HostDriver
-    from rtl.verify import build, ideal_bound, verify
+    from rtl.verify import build, verify
     graph = custard.compile(kernel.name)
     matrix = None
     if ds["kind"] == "suitesparse":
@@ -219,7 +219,7 @@ def golden_speed(n: int) -> dict:
     return out
 
 
-def rtl_speed(sims, rng) -> list[dict]:
+def rtl_speed(sims) -> list[dict]:
     """Accelerator cycles per wall second: spmm on a 64 x 64 operand."""
     from custard.kernels import KERNELS
     k = KERNELS["spmm"]
@@ -494,7 +494,7 @@ def main(argv=None) -> int:
             elif kind == "golden_speed":
                 res["golden_speed"] = golden_speed(300 if a.quick else 1000)
             elif kind == "rtl_speed":
-                res["rtl_speed"] = rtl_speed(("verilator", "icarus"), None)
+                res["rtl_speed"] = rtl_speed(("verilator", "icarus"))
             elif kind == "make_rtl":
                 res["make_rtl"] = make_rtl_time()
             elif kind == "synth":
