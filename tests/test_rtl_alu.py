@@ -71,6 +71,8 @@ def test_bad_params():
     expect_param_error(lambda: Alu("div"), "op must be one of add, sub, mul, max, min, not 'div'")
     expect_param_error(lambda: Alu("add", 0), "val_width must be an integer in 1..64, not 0")
     expect_param_error(lambda: build("add", sub="yes"), "sub must be True or False")
+    expect_param_error(lambda: build("add", op="div"),
+                       "RTL primitive 'add' has no parameter 'op'; parameters: val_width, sub")
 
 
 @pytest.mark.parametrize("val0, val1", [("1 2 S0 D", "1 S0 S0 D"),  # value vs stop token

@@ -48,4 +48,6 @@ def test_parameters():
         ValsWriter(addr_width=0)
     with pytest.raises(ValueError, match=r"addr_width must be an integer in 1\.\.7, not 8"):
         LevelWriter(crd_width=8, addr_width=8)
+    with pytest.raises(ValueError, match="shape must be an Amaranth shape"):
+        Fifo("token", 2)
     assert isinstance(fiberwrite(vals=True), ValsWriter)

@@ -16,6 +16,7 @@ entry for each parameter set in ``formal_params``.
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from dataclasses import dataclass, field
 from typing import Callable
@@ -80,5 +81,15 @@ def get(name: str) -> RtlPrimitive:
 
 
 def build(name: str, **params):
-    """Construct the component of primitive ``name`` with ``params``."""
-    return get(name).factory(**params)
+    """Construct the component of primitive ``name`` with ``params``; an
+    unknown parameter name raises :class:`RtlPrimitiveError` listing the
+    known ones (bad values raise ``ValueError`` from the component)."""
+    entry = get(name)
+    known = inspect.signature(entry.factory).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in known.values()):
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise RtlPrimitiveError(
+                f"RTL primitive {name!r} has no parameter {', '.join(map(repr, unknown))}; "
+                f"parameters: {', '.join(known)}")
+    return entry.factory(**params)

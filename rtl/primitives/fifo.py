@@ -32,8 +32,12 @@ class Fifo(wiring.Component):
     """
 
     def __init__(self, shape, depth: int):
+        try:
+            self.width = Shape.cast(shape).width
+        except TypeError:
+            raise ValueError(f"shape must be an Amaranth shape (e.g. rtl.encoding.token_layout(16)), "
+                             f"not {shape!r}") from None
         self.shape = shape
-        self.width = Shape.cast(shape).width
         if isinstance(depth, int) and not isinstance(depth, bool) and depth == 1:
             raise ValueError(
                 "depth must be an integer >= 2, not 1: a depth-1 FIFO moves one token "
