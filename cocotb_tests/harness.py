@@ -10,7 +10,8 @@ Typical use (one call per primitive configuration and simulator)::
 * The component is wrapped with :func:`rtl.testtop.wrap_for_test` (memories
   behind its memory ports, ``load_*``/``dump_*`` ports outside) and converted
   with ``amaranth.back.verilog.convert`` under the top name ``sam_<name>``.
-* Builds are cached under ``build/cocotb/<sim>/<name>-<hash of the Verilog>``,
+* Builds are cached under ``build/cocotb/<sim>/<name>-<hash of the Verilog>``
+  (``$SAM_COCOTB_BUILD`` instead of ``build/cocotb``),
   so many vectors (and many tests) reuse one Verilator build; a file lock
   makes parallel pytest workers build each key once.
 * Streams in a :class:`Vector` are token lists or text (``"0 S0 D"``); they
@@ -46,7 +47,8 @@ __all__ = ["Vector", "run_vectors", "port_info", "build_top", "SIMS", "ROOT", "R
            "sim_params"]
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "build" / "cocotb"
+# $SAM_COCOTB_BUILD moves the build cache (e.g. to time a cold run)
+BUILD = Path(os.environ.get("SAM_COCOTB_BUILD", ROOT / "build" / "cocotb"))
 SIMS = ("icarus", "verilator")
 
 

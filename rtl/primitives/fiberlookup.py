@@ -69,14 +69,16 @@ class CompressedScanner(_Scanner):
         (default 10; seg entries, up to ``2**addr_width``, must fit
         ``crd_width`` bits; references below ``2**addr_width - 1``); ``root``.
     Timing
-        One token per cycle in steady state: while a fiber streams, the
-        scanner reads the seg bounds of the next reference (if it has
-        arrived), so back-to-back non-empty fibers take ``L + 1`` cycles for
-        their ``L + 1`` tokens. Exceptions (one extra cycle each, the seg
-        read latency): the first fiber, a fiber right after an empty fiber,
-        a stop token or ``N``, and a reference that arrives after its
-        predecessor's last coordinate. An empty fiber takes 2 cycles. Outputs registered; ``ref.ready`` depends on
-        the output ``ready`` through the output registers' ``free``.
+        Latency 3 cycles from a reference to its first coordinate (seg read,
+        crd read, output register). One token per cycle in steady state: while
+        a fiber streams, the scanner reads the seg bounds of the next
+        reference (if it has arrived), so back-to-back non-empty fibers take
+        ``L + 1`` cycles for their ``L + 1`` tokens. Exceptions (one extra
+        cycle each, the seg read latency): the first fiber, a fiber right
+        after an empty fiber, a stop token or ``N``, and a reference that
+        arrives after its predecessor's last coordinate. An empty fiber takes
+        2 cycles. Outputs registered; ``ref.ready`` depends on the output
+        ``ready`` through the output registers' ``free``.
     """
 
     def __init__(self, crd_width: int = 16, addr_width: int = 10, root: bool = False):
