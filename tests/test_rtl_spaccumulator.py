@@ -120,3 +120,16 @@ def test_bad_params():
     expect_param_error(lambda: SpAccumulator1(8, val_width=0), "val_width must be")
     expect_param_error(lambda: SpAccumulator(1 << 16, order=2, outer_dim=1 << 10),
                        "the scratch would hold")
+
+
+@pytest.mark.parametrize("order, ins, flagged", [
+    (1, {"crd_inner": "7 S1 D", "val": "1 S1 D"}, 0),
+    (1, {"crd_inner": "8 S1 D", "val": "1 S1 D"}, 1),              # inner >= dim
+    (2, {"crd_outer": "3 S1 D", "crd_inner": "7 S1 D", "val": "1 S1 D"}, 0),
+    (2, {"crd_outer": "4 S2 D", "crd_inner": "0 S2 D", "val": "1 S2 D"}, 1),  # outer >= outer_dim
+])
+def test_coordinate_beyond_scratch_raises_error(order, ins, flagged):
+    from rtl_sim import run_stream_sim
+    dut = SpAccumulator(8, 8, 8, outer=order == 2, word=4, order=order,
+                        outer_dim=4 if order == 2 else None)
+    assert run_stream_sim(dut, ins).signals["error"] == flagged

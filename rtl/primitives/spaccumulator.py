@@ -44,10 +44,12 @@ class SpAccumulator(wiring.Component):
         (``token_stream(crd_width)``), ``val`` (``token_stream(val_width,
         signed_data=True)``). Out: ``crd_outer_out`` (only if ``outer``),
         ``crd_inner_out``, ``val_out`` (catalogue outputs ``crd_outer``,
-        ``crd_inner``, ``val``).
+        ``crd_inner``, ``val``). Status ``error: Out(1)``: sticky; an inner
+        coordinate ``>= dim`` (order 2: or an outer one ``>= outer_dim``) was
+        accumulated (it aliases another entry). Cleared by reset.
     Parameters
         ``dim``: inner dimension, 1..65536; inner coordinates must be below
-        it (larger ones alias). ``order``: 1 or 2. ``outer``: the node has the
+        it (larger ones alias and raise ``error``). ``order``: 1 or 2. ``outer``: the node has the
         outer index ``in1`` (default True; required for order 2).
         ``outer_dim``: order 2 only, outer dimension (outer coordinates below
         it), 1..65536. ``crd_width``, ``val_width``: 1..64 (defaults 16, 32).
@@ -106,7 +108,7 @@ class SpAccumulator(wiring.Component):
         members.update(crd_inner=In(tc), val=In(tv))
         if outer:
             members["crd_outer_out"] = Out(tc)
-        members.update(crd_inner_out=Out(tc), val_out=Out(tv))
+        members.update(crd_inner_out=Out(tc), val_out=Out(tv), error=Out(1))
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -189,6 +191,11 @@ class SpAccumulator(wiring.Component):
                                          nonempty.eq(1)]
                             if outer:
                                 m.d.sync += gouter.eq(self.crd_outer.payload.data)
+                            bad = ci.data >= self.dim
+                            if order == 2:
+                                bad = bad | (self.crd_outer.payload.data >= self.outer_dim)
+                            with m.If(bad):            # the address aliases another entry
+                                m.d.sync += self.error.eq(1)
                         with m.Case(Kind.STOP):
                             m.d.comb += take.eq(1)
                             with m.If(ci.data >= order):
