@@ -36,12 +36,14 @@ def test_broadcast(sim, n):
 
 
 @pytest.mark.parametrize("sim", sim_params())
-@pytest.mark.parametrize("depth", [2, 5])
-def test_fifo(sim, depth):
+@pytest.mark.parametrize("depth, fall_through", [(2, False), (5, False), (2, True)])
+def test_fifo(sim, depth, fall_through):
     vecs = [Vector(name, inputs={"i": s}, expected={"o": s}, seed=j, p_valid=0.6, p_ready=0.6)
             for j, (name, s) in enumerate(_streams())]
     long = parse(" ".join(map(str, range(100))) + " S0 D")
     vecs.append(Vector("throughput", inputs={"i": long}, expected={"o": long},
                        expect_cycles_max=len(long) + 1))
-    res = run_vectors(f"fifo{depth}", lambda: token_fifo(width=8, depth=depth), vecs, sim=sim)
+    res = run_vectors(f"fifo{depth}{'ft' if fall_through else ''}",
+                      lambda: token_fifo(width=8, depth=depth, fall_through=fall_through),
+                      vecs, sim=sim)
     print(f"fifo depth={depth} throughput vector: {res[-1].cycles} cycles for {len(long)} tokens")

@@ -2,8 +2,10 @@
 
 :class:`Accelerator` lowers the graph (:func:`sam.lower.lower_graph`:
 broadcasts folded into fan-out, joiners binary), instantiates one RTL
-primitive per node (:func:`rtl.primitives.build`), one
-:class:`~rtl.primitives.fifo.Fifo` per edge (fan-out: one FIFO per consumer
+primitive per node (:func:`rtl.primitives.build`), one fall-through
+:class:`~rtl.primitives.fifo.Fifo` per edge (a token takes one cycle per hop,
+the producer's output register, as in the golden model's cycle mode, which
+matters where a fan-out reconverges; fan-out: one FIFO per consumer
 with a joint ``ready``, so a producer moves a token only when every consumer
 FIFO has room, as in the golden model's cycle mode), one on-chip memory per
 input level array, input value array and output array, and a small host bus.
@@ -501,7 +503,8 @@ class Accelerator(wiring.Component):
         for k, e in enumerate(self.edges):
             f = rtl_prims.build("fifo", width=0 if e.type == "repsig" else
                                 (p.val_width if e.type == "val" else p.crd_width),
-                                depth=p.fifo_depth, signed=e.type == "val")
+                                depth=p.fifo_depth, signed=e.type == "val",
+                                fall_through=True)
             fifos.append((f"fifo{k}", f))
         groups: dict = {}
         for k, e in enumerate(self.edges):

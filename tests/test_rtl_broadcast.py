@@ -51,3 +51,19 @@ def test_parameters():
     with pytest.raises(ValueError, match="shape must be an Amaranth shape"):
         Fifo("token", 2)
     assert isinstance(fiberwrite(vals=True), ValsWriter)
+
+
+@pytest.mark.parametrize("depth", [2, 4])
+def test_fifo_fall_through(depth):
+    rng = random.Random(10 + depth)
+    s = random_stream(rng, 2, p_empty=0.2)
+    res = run_stream_sim(token_fifo(width=8, depth=depth, fall_through=True), {"i": s},
+                         seed=depth, p_valid=0.6, p_ready=0.6)
+    assert res.outputs["o"] == s, f"seed {10 + depth}"
+    # no latency: a token offered to an empty FIFO leaves in the same cycle
+    long = parse(" ".join(map(str, range(100))) + " S0 D")
+    res = run_stream_sim(token_fifo(width=8, depth=depth, fall_through=True), {"i": long})
+    plain = run_stream_sim(token_fifo(width=8, depth=depth), {"i": long})
+    assert res.cycles == plain.cycles - 1, (res.cycles, plain.cycles)
+    with pytest.raises(ValueError, match="fall_through must be True or False"):
+        token_fifo(fall_through=1)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Shape
+from amaranth.hdl import Module, Mux, ResetSignal, Shape
 from amaranth.lib import fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..encoding import token_layout, check_width
-from ..stream import check_int
+from ..stream import check_bool, check_int
 from . import RtlPrimitive, register
 
 __all__ = ["Fifo"]
@@ -21,17 +21,26 @@ class Fifo(wiring.Component):
     Parameters
         ``shape``: payload shape (e.g. :func:`rtl.encoding.token_layout`);
         ``depth``: number of entries, at least 2.
+    Parameters
+        ``fall_through``: when the FIFO is empty, a token offered on ``i``
+        appears on ``o`` in the same cycle (and is stored only if ``o`` does
+        not take it), so the FIFO adds no latency.
     Timing
-        A token written in cycle t is visible on ``o`` in cycle t+1. With ``i``
-        always valid and ``o`` always ready it moves one token per cycle.
-        ``i.ready`` (= not full) and ``o.valid`` (= not empty) come from
-        registers: there is no combinational path from ``o.ready`` to
-        ``i.ready``, so a FIFO breaks every ready chain.
+        A token written in cycle t is visible on ``o`` in cycle t+1 (cycle t
+        with ``fall_through`` and an empty FIFO). With ``i`` always valid and
+        ``o`` always ready it moves one token per cycle. ``i.ready`` (= not
+        full) comes from a register: there is no combinational path from
+        ``o.ready`` to ``i.ready``, so a FIFO breaks every ready chain.
+        ``o.valid`` (= not empty) is a register without ``fall_through``;
+        with it, ``o.valid`` and ``o.payload`` also follow ``i.valid`` and
+        ``i.payload`` combinationally (the generator's producers drive them
+        from registers, so the path ends at the consumer).
     Depth 1 is refused: it holds one token and must empty before it takes the
     next, which halves the throughput.
     """
 
-    def __init__(self, shape, depth: int):
+    def __init__(self, shape, depth: int, fall_through: bool = False):
+        self.fall_through = check_bool("fall_through", fall_through)
         try:
             self.width = Shape.cast(shape).width
         except TypeError:
@@ -53,21 +62,35 @@ class Fifo(wiring.Component):
         m.submodules.q = q = fifo.SyncFIFO(width=self.width, depth=self.depth)
         m.d.comb += [
             q.w_data.eq(self.i.payload),
-            q.w_en.eq(self.i.valid),
             self.i.ready.eq(q.w_rdy),
-            self.o.payload.eq(q.r_data),
-            self.o.valid.eq(q.r_rdy),
             q.r_en.eq(self.o.ready),
         ]
+        if self.fall_through:
+            empty = ~q.r_rdy
+            m.d.comb += [
+                # no token passes while the FIFO is in reset (its state is void)
+                self.o.valid.eq(q.r_rdy | (self.i.valid & ~ResetSignal())),
+                self.o.payload.eq(Mux(empty, self.i.payload, q.r_data)),
+                # a token taken straight through is not stored
+                q.w_en.eq(self.i.valid & ~(empty & self.o.ready)),
+            ]
+        else:
+            m.d.comb += [
+                self.o.valid.eq(q.r_rdy),
+                self.o.payload.eq(q.r_data),
+                q.w_en.eq(self.i.valid),
+            ]
         return m
 
 
-def token_fifo(width: int = 16, depth: int = 2, signed: bool = False) -> Fifo:
+def token_fifo(width: int = 16, depth: int = 2, signed: bool = False,
+               fall_through: bool = False) -> Fifo:
     """A :class:`Fifo` of SAM tokens with ``width`` data bits (0: repsig)."""
     check_width("width", width, minimum=0)
-    return Fifo(token_layout(width, signed_data=signed), depth)
+    return Fifo(token_layout(width, signed_data=signed), depth, fall_through=fall_through)
 
 
 register(RtlPrimitive("fifo", token_fifo,
-                      formal_params=({"width": 3, "depth": 2}, {"width": 3, "depth": 3}),
+                      formal_params=({"width": 3, "depth": 2}, {"width": 3, "depth": 3},
+                                     {"width": 3, "depth": 2, "fall_through": True}),
                       doc=Fifo.__doc__))
