@@ -20,9 +20,8 @@ class Fifo(wiring.Component):
         ``i: In(stream.Signature(shape))``, ``o: Out(stream.Signature(shape))``.
     Parameters
         ``shape``: payload shape (e.g. :func:`rtl.encoding.token_layout`);
-        ``depth``: number of entries, at least 2.
-    Parameters
-        ``fall_through``: when the FIFO is empty, a token offered on ``i``
+        ``depth``: number of entries, at least 2;
+        ``fall_through`` (default False): when the FIFO is empty, a token offered on ``i``
         appears on ``o`` in the same cycle (and is stored only if ``o`` does
         not take it), so the FIFO adds no latency.
     Timing
