@@ -55,7 +55,8 @@ def test_throughput(op):
     r = check_case(op, attrs, ins)
     n = golden_firings(op, attrs, ins)
     print(f"alu {op}: {n} tokens, {r.cycles} cycles")
-    assert r.cycles <= n + 1
+    latency = 3 if op == "mul" else 2           # Alu docstring, Timing
+    assert r.cycles <= n + latency
 
 
 def test_registry_catalogue_names():

@@ -9,6 +9,7 @@ from amaranth.lib.wiring import In, Out
 from ..encoding import Kind, token_stream, check_width
 from ..stream import OutReg, check_bool
 from . import RtlPrimitive, register
+from ._skid import InBuf
 
 __all__ = ["Alu", "ALU_OPS"]
 
@@ -41,8 +42,11 @@ class Alu(wiring.Component):
         ``op``: one of ``add``, ``sub``, ``mul``, ``max``, ``min``;
         ``val_width``: value bits, 1..64 (default 32).
     Timing
-        Output registered, latency 1 cycle, one token per cycle. Input
-        ``ready`` = output free (combinational through one gate).
+        One token per cycle. Each input has a two-entry buffer (head and skid
+        registers): input ``ready`` is a flip-flop, and the consume decision
+        reads registers only. Output registered. Latency 2 cycles (input to
+        output); ``mul`` 3 (a register stage holds the partial products, so a
+        DSP block's delay is a path of its own).
     """
 
     def __init__(self, op: str, val_width: int = 32):
@@ -56,41 +60,89 @@ class Alu(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         out = OutReg(m, self.val, "val")
-        a, b = self.val0.payload, self.val1.payload
-        both = self.val0.valid & self.val1.valid
+        # zero tests are registered with the heads: the consume decision below
+        # reads flip-flops only
+        zero = {"zero": lambda p: p.data == 0}
+        h0, h1 = InBuf(m, self.val0, "val0", zero), InBuf(m, self.val1, "val1", zero)
+        a, b = h0.payload, h1.payload
+        both = h0.valid & h1.valid
         # A lone zero facing the closing of an empty fiber is a reducer's sum
         # over nothing (design.md): dropped alone, without an output.
         fiber_empty = Signal(init=1)          # no value pair since the last stop pair
         drop0 = Signal()
         drop1 = Signal()
         m.d.comb += [
-            drop0.eq(fiber_empty & (b.kind == Kind.STOP) & (a.kind == Kind.DATA) & (a.data == 0)),
-            drop1.eq(fiber_empty & (a.kind == Kind.STOP) & (b.kind == Kind.DATA) & (b.data == 0)),
+            drop0.eq(fiber_empty & (b.kind == Kind.STOP) & (a.kind == Kind.DATA) & h0.flags["zero"]),
+            drop1.eq(fiber_empty & (a.kind == Kind.STOP) & (b.kind == Kind.DATA) & h1.flags["zero"]),
         ]
+        both_data = (a.kind == Kind.DATA) & (b.kind == Kind.DATA)
+        free = Signal()       # the stage after the heads can take a result
         fire = Signal()
         m.d.comb += [
-            fire.eq(both & ~drop0 & ~drop1 & out.free),
-            self.val0.ready.eq(fire | (both & drop0)),
-            self.val1.ready.eq(fire | (both & drop1)),
+            fire.eq(both & ~drop0 & ~drop1 & free),
+            h0.take.eq(fire | (both & drop0)),
+            h1.take.eq(fire | (both & drop1)),
         ]
         with m.If(fire):
-            m.d.sync += fiber_empty.eq(~((a.kind == Kind.DATA) & (b.kind == Kind.DATA)))
+            m.d.sync += fiber_empty.eq(~both_data)
+            with m.If(~both_data & ((a.kind != b.kind) | (a.data != b.data))):
+                m.d.sync += self.error.eq(1)
         x, y = a.data, b.data
+        if self.op == "mul":
+            self._mul(m, out, free, fire, both_data, a, b)
+            return m
+        m.d.comb += free.eq(out.free)
+        # max/min: the sign of the exact (val_width + 1)-bit difference, a
+        # carry chain, not a comparator in LUTs
+        lt = (x - y)[-1]
         result = {
             "add": x + y,
             "sub": x - y,
-            "mul": x * y,
-            "max": Mux(x < y, y, x),
-            "min": Mux(x < y, x, y),
+            "max": Mux(lt, y, x),
+            "min": Mux(lt, x, y),
         }[self.op]
         with m.If(fire):
-            with m.If((a.kind == Kind.DATA) & (b.kind == Kind.DATA)):
+            with m.If(both_data):
                 out.load(kind=Kind.DATA, data=result[:self.val_width])
             with m.Else():
                 out.load(kind=a.kind, data=a.data)
-                with m.If((a.kind != b.kind) | (a.data != b.data)):
-                    m.d.sync += self.error.eq(1)
         return m
+
+    def _mul(self, m, out, free, fire, both_data, a, b):
+        """Two stages: partial products of the heads' values into registers
+        (the DSP blocks' combinational delay alone), then their sum into the
+        output register."""
+        w = self.val_width
+        x, y = a.data.as_unsigned(), b.data.as_unsigned()
+        # the low w bits of a product do not depend on signedness
+        if w <= 18:                           # one ECP5 MULT18X18D
+            parts = [Signal(w, name="mul_p")]
+            m_prod = [x * y]
+        else:                                 # (xh*2^h + xl)(yh*2^h + yl) mod 2^w
+            h = w // 2
+            xl, xh, yl, yh = x[:h], x[h:], y[:h], y[h:]
+            parts = [Signal(w, name="mul_ll"), Signal(w - h, name="mul_lh"),
+                     Signal(w - h, name="mul_hl")]
+            m_prod = [xl * yl, xl * yh, xh * yl]
+        p_valid = Signal()
+        p_data = Signal()                     # the token is a value pair,
+        p_kind, p_pass = Signal(Kind), Signal(w)  # else val0's token
+        m.d.comb += free.eq(~p_valid | out.free)
+        with m.If(p_valid & out.free):
+            m.d.sync += p_valid.eq(0)
+            with m.If(p_data):
+                if len(parts) == 1:
+                    out.load(kind=Kind.DATA, data=parts[0])
+                else:
+                    h = w // 2
+                    out.load(kind=Kind.DATA,
+                             data=(parts[0] + ((parts[1] + parts[2])[:w - h] << h))[:w])
+            with m.Else():
+                out.load(kind=p_kind, data=p_pass)
+        with m.If(fire):
+            m.d.sync += [p_valid.eq(1), p_data.eq(both_data), p_kind.eq(a.kind),
+                         p_pass.eq(a.data)]
+            m.d.sync += [p.eq(v[:len(p)]) for p, v in zip(parts, m_prod)]
 
 
 def _factory(op):
