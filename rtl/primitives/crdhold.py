@@ -9,6 +9,7 @@ from amaranth.lib.wiring import In, Out
 from ..encoding import Kind, token_stream, check_width
 from ..stream import OutReg
 from . import RtlPrimitive, register
+from ._skid import InBuf
 
 __all__ = ["CrdHold"]
 
@@ -29,11 +30,13 @@ class CrdHold(wiring.Component):
     Parameters
         ``crd_width``: data bits of both streams, 1..64.
     Timing
-        Outputs registered, latency 1 cycle, one inner token per cycle. One
+        Outputs registered, latency 2 cycles, one inner token per cycle. Each
+        input has a two-entry buffer (head and skid registers): input
+        ``ready`` is a flip-flop and the consume decision reads registers. One
         structural exception: an empty inner fiber that also closes the outer
         fiber (inner ``Sn``, n >= 1, right after the outer coordinate) takes
         two cycles (the outer coordinate and the outer stop token are two
-        tokens). Input ``ready`` depends combinationally on output ``ready``.
+        tokens).
     """
 
     def __init__(self, crd_width: int = 16):
@@ -49,14 +52,18 @@ class CrdHold(wiring.Component):
         held = Signal(self.crd_width)
         held_n = Signal()        # held coordinate is N
         held_valid = Signal()    # the current fiber's outer coordinate was consumed
-        x, h = self.inner.payload, self.outer.payload
+        # heads in registers, with the inner stop level's zero test: the
+        # consume decision reads flip-flops only
+        bi = InBuf(m, self.inner, "inner", {"s0": lambda p: p.data == 0})
+        bo = InBuf(m, self.outer, "outer")
+        x, h = bi.payload, bo.payload
         free = Signal()
         m.d.comb += free.eq(oo.free & oi.free)
         take_i, take_o, emit, crd_out = Signal(), Signal(), Signal(), Signal()
-        hv = self.outer.valid
+        hv = bo.valid
         h_crd = (h.kind == Kind.DATA) | (h.kind == Kind.EMPTY)
 
-        with m.If(self.inner.valid):
+        with m.If(bi.valid):
             with m.Switch(x.kind):
                 with m.Case(Kind.DATA, Kind.EMPTY):
                     with m.If(held_valid):
@@ -65,12 +72,12 @@ class CrdHold(wiring.Component):
                         m.d.comb += [take_i.eq(1), take_o.eq(1), emit.eq(1), crd_out.eq(1)]
                 with m.Case(Kind.STOP):
                     with m.If(held_valid):
-                        with m.If(x.data == 0):
+                        with m.If(bi.flags["s0"]):
                             m.d.comb += [take_i.eq(1), emit.eq(1)]
                         with m.Elif(hv):
                             m.d.comb += [take_i.eq(1), take_o.eq(1), emit.eq(1)]
                     with m.Elif(hv):
-                        with m.If(h_crd & (x.data != 0)):
+                        with m.If(h_crd & ~bi.flags["s0"]):
                             m.d.comb += take_o.eq(1)          # coordinate of an empty fiber
                         with m.Else():                        # S0 of an empty fiber, or
                             m.d.comb += [take_i.eq(1), take_o.eq(1), emit.eq(1)]  # empty outer fiber
@@ -81,8 +88,8 @@ class CrdHold(wiring.Component):
         go = Signal()
         m.d.comb += [
             go.eq(~emit | free),
-            self.inner.ready.eq(take_i & go),
-            self.outer.ready.eq(take_o & go),
+            bi.take.eq(take_i & go),
+            bo.take.eq(take_o & go),
         ]
         with m.If(go):
             with m.If(take_o & h_crd):
