@@ -27,9 +27,11 @@ does).
 Writers: one ``fiberwrite`` per output storage level, in the output's
 format, and one values writer. Empty fibers and structural zeros are
 removed where the output is compressed: ``crddrop vals=true`` on the last
-level drops the zeros that reductions leave (sums over nothing), and a
-``crddrop`` between the last two levels drops coordinates whose fiber ended
-up empty (deliberate difference 1 keeps the inner stream aligned).
+level drops the zeros that reductions leave (sums over nothing), and
+``crddrop`` nodes, bottom-up from the last two levels, drop the coordinates
+of every compressed level whose fiber ended up empty; each passes the
+levels below as ``deep`` streams so that every written level stays aligned
+(deliberate difference 1).
 """
 
 from __future__ import annotations
@@ -241,13 +243,31 @@ class _Lowering:
             crds[-1] = (nid, "outer")
             vals = (nid, "inner")
             empty[-1] = True
-        if n >= 2 and fmt.levels[-2] == "s" and empty[-1]:
-            nid = self.node("crddrop", outer=levels[-2], inner=last)
-            self.wire(crds[-2], nid, "outer")
-            self.wire(crds[-1], nid, "inner")
-            crds[-2] = (nid, "outer")
-            crds[-1] = (nid, "inner")
+        self.drops(levels, crds, empty, n - 2)
         self.writers(crds, vals)
+
+    def drops(self, levels: list, crds: list, empty: list, start: int) -> None:
+        """Drops bottom-up from the pair (``start``, ``start+1``): a compressed
+        level loses the coordinates whose fiber below ended up empty (which
+        may empty its own fibers); the levels further down pass through the
+        same node as deep streams, which lose the extra closings of the
+        removed fibers (design.md, deliberate difference 1), so every written
+        level stays aligned. Updates ``crds`` and ``empty`` in place."""
+        fmt = self.plan.formats[self.plan.out.name]
+        for top in range(start, -1, -1):
+            if fmt.levels[top] != "s" or not empty[top + 1]:
+                continue
+            below = levels[top + 2:]
+            nid = self.node("crddrop", outer=levels[top], inner=levels[top + 1],
+                            deep=list(below) or None)
+            self.wire(crds[top], nid, "outer")
+            self.wire(crds[top + 1], nid, "inner")
+            crds[top] = (nid, "outer")
+            crds[top + 1] = (nid, "inner")
+            for l, v in enumerate(below, top + 2):
+                self.wire(crds[l], nid, f"deep_{v}")
+                crds[l] = (nid, f"deep_{v}")
+            empty[top] = True
 
     def output_spacc(self) -> None:
         """Levels before the reduced index come from their joins; the one or
@@ -292,9 +312,13 @@ class _Lowering:
         crds = [self.crd[v] for v in o]
         crds[outer_l] = (nid, "crd_outer")
         crds[inner] = (nid, "crd_inner")
-        # No drop above the accumulator: a coordinate there whose groups all
-        # came out empty keeps an empty fiber, because dropping it would
-        # leave its extra closing in the inner level (see design.md, Drops).
+        # A coordinate above the accumulator whose groups all came out empty
+        # has an empty fiber of the accumulator's outer level: drop it (and
+        # the levels above that empty in turn), the accumulator's levels
+        # passing through as deep streams.
+        empty = [self.can_empty[v] for v in o]
+        empty[outer_l] = True
+        self.drops(o, crds, empty, outer_l - 1)
         self.writers(crds, (nid, "val"))
 
 

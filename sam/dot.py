@@ -32,8 +32,10 @@ spaccumulator       in/out ``crd`` whose comment ends in index ``in1`` ->
                     accumulator consumes it, so that edge is dropped with a
                     :class:`DotWarning`.
 crddrop, crdhold    in: comment ends in the ``outer``/``inner`` index
-                    (``i``, ``in-i``, ``outer-i``, ``vals``) -> ``outer``/``inner``;
-                    out: ``outer-<idx>`` -> ``outer``, ``inner-<idx>`` -> ``inner``
+                    (``i``, ``in-i``, ``outer-i``, ``vals``) -> ``outer``/``inner``,
+                    or in a crddrop ``deep`` index ``k`` -> ``deep_k``;
+                    out: ``outer-<idx>`` -> ``outer``, ``inner-<idx>`` -> ``inner``,
+                    ``deep-<idx>`` -> ``deep_<idx>``
 others              the one port of that direction whose type matches
                     (``broadcast``: ``in``/``out``)
 ==================  =========================================================
@@ -462,6 +464,8 @@ def _crdmgr_port(a: dict, r: "_RawEdge") -> str | None:
         return "outer"
     if idx and idx == a.get("inner"):
         return "inner"
+    if idx and idx in (a.get("deep") or ()):
+        return f"deep_{idx}"
     if r.type == "val":
         return "inner"
     return None
@@ -638,6 +642,8 @@ def _edge_comment(g: Graph, e: Edge) -> tuple[str, str | None, str | None]:
             return "out-" + e.src_port[4:]
         if src.type in _CRDMGR and e.src_port in ("outer", "inner"):
             return f"{e.src_port}-{a.get(e.src_port)}"
+        if src.type == "crddrop" and e.src_port.startswith("deep_"):
+            return "deep-" + e.src_port[5:]
         if src.type == "spaccumulator" and e.src_port in ("crd_outer", "crd_inner"):
             return "out-" + str(a.get("in1" if e.src_port == "crd_outer" else "in0"))
         return None
@@ -650,6 +656,8 @@ def _edge_comment(g: Graph, e: Edge) -> tuple[str, str | None, str | None]:
             return "in-" + e.dst_port.split("_", 1)[1]
         if dst.type in _CRDMGR and e.dst_port in ("outer", "inner"):
             return str(a.get(e.dst_port))
+        if dst.type == "crddrop" and e.dst_port.startswith("deep_"):
+            return e.dst_port[5:]
         if dst.type == "spaccumulator" and e.dst_port in ("crd_outer", "crd_inner"):
             return str(a.get("in1" if e.dst_port == "crd_outer" else "in0"))
         return None

@@ -178,7 +178,19 @@ def _spacc_ports(a):
 
 def _crddrop_ports(a):
     inner = "val" if a.get("vals") else "crd|val"
-    return {"outer": "crd", "inner": inner}, {"outer": "crd", "inner": inner}
+    ins = {"outer": "crd", "inner": inner}
+    deep = list(a.get("deep") or ())
+    if deep and a.get("vals"):
+        raise CatalogueError(f"crddrop deep={','.join(deep)}: the vals=true variant "
+                             f"has no deep streams; drop deep or vals")
+    if deep and len(set(deep) | {a.get("outer"), a.get("inner")}) != len(deep) + 2:
+        raise CatalogueError(f"crddrop deep={','.join(deep)}: deep indices must differ "
+                             f"from each other and from outer/inner")
+    # deep pass-through: one crd stream per level below inner (design.md,
+    # deliberate difference 1)
+    for idx in deep:
+        ins[f"deep_{idx}"] = "crd"
+    return ins, dict(ins)
 
 
 def _crdhold_ports(a):
@@ -272,9 +284,14 @@ _add(PrimitiveSpec(
 _add(PrimitiveSpec(
     "crddrop",
     "Coordinate drop: removes outer coordinates whose inner fiber is empty "
-    "(vals=true: inner values that are zero).",
+    "(vals=true: inner values that are zero). deep=k,l,..: crd streams of "
+    "the levels below inner (ports deep_<idx>) pass through with the "
+    "closings of the removed inner fibers removed too.",
     (ParamSpec("outer", "str"), ParamSpec("inner", "str"),
-     ParamSpec("vals", "bool", default=False)),
+     ParamSpec("vals", "bool", default=False),
+     ParamSpec("deep", "list",
+               doc="index names of the levels below inner, top down (coordinate "
+                   "variant only)")),
     _crddrop_ports))
 
 _add(PrimitiveSpec(

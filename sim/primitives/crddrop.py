@@ -9,6 +9,18 @@ last kept fiber of an outer fiber merges with the outer fiber's closing
 (peek rule), and an outer fiber that loses every coordinate keeps its
 closing ``Sn`` in the inner stream, as any empty parent fiber does.
 
+Deep pass-through (coordinate variant, ``deep=k,l,..``): ports
+``deep_<idx>`` carry the crd streams of the levels below ``inner`` (``k``
+one level below, ``l`` two, ...). Every deep token inside the subtree of a
+inner coordinate passes unchanged (all inner coordinates are kept); a deep
+stop token of level ``>= d`` (``d`` = depth below inner) is the deep
+counterpart ``S(n+d)`` of an inner stop token ``Sn``: it is consumed with
+that inner stop token and emitted as ``S(L+d)`` exactly when the inner
+output emits a stop ``SL`` (held back and raised alike). So the extra
+closings that the removed empty inner fibers cause below go too, and a chain
+``crddrop(j,k) -> crddrop(i,j,deep=k)`` makes every level canonical
+(design.md, deliberate difference 1).
+
 Value variant (``vals=true``; ``inner`` is the value stream of the outer
 coordinates, same structure): drops every (coordinate, value) pair whose
 value is zero; stop tokens pass on both. A single zero value closed by the
@@ -19,7 +31,9 @@ too (design.md, reducer on empty parent fibers).
 Timing: an outer coordinate moves into a register in a firing of its own
 (so the outer FIFO never waits on the inner fiber, which may need the next
 outer element upstream to close); then one inner token per firing; outputs
-leave as soon as they are known, one per port per firing.
+leave as soon as they are known, one per port per firing. The deep subtree
+of an inner coordinate moves right after it, one token per deep port per
+firing (the RTL moves it concurrently with the inner stream).
 """
 
 from __future__ import annotations
@@ -34,13 +48,14 @@ __all__ = ["CrdDrop"]
 
 @register
 class CrdDrop(SimPrimitive):
-    """Ports: ``outer``, ``inner`` in; ``outer``, ``inner`` out.
-    Parameters: ``outer``, ``inner`` (index names), ``vals``."""
+    """Ports: ``outer``, ``inner``, ``deep_<idx>`` per deep index in; the
+    same out. Parameters: ``outer``, ``inner`` (index names), ``vals``,
+    ``deep`` (index names below inner, top down)."""
 
     type_name = "crddrop"
 
     def run(self, ins, log):
-        o, s = self.inputs_of(ins)
+        o, s = self.inputs_of(ins)[:2]
         if self.attrs.get("vals"):
             return self._run_vals(o, s, log)
         return self._run_crd(o, s, log)
@@ -97,6 +112,65 @@ class CrdDrop(SimPrimitive):
         S0 = S(0)
         oo: list = []
         oi: list = []
+        dports = [p for p in self.inputs if p.startswith("deep_")]
+        dstreams = [self._ins[p] for p in dports]
+        douts: list[list] = [[] for _ in dports]
+        dpos = [0] * len(dports)
+        DC = DO = 0
+        for p in dports:
+            DC |= self.cbit(p)
+            DO |= self.obit(p)
+
+        def deep_subtree():
+            """Move the deep tokens under the inner coordinate just consumed:
+            up to its closing at depth ``d`` (``S(d-1)``, passed) or the
+            counterpart of the next inner stop token (``>= S(d)``, left)."""
+            moves = []
+            for k, (p, st) in enumerate(zip(dports, dstreams)):
+                d, i, n = k + 1, dpos[k], 0
+                while True:
+                    if i >= len(st):
+                        raise self.missing_d(p, st)
+                    y = st[i]
+                    if y is D:
+                        raise self.error(f"{p} is done inside the fiber of inner "
+                                         f"coordinate {s[ii - 1]}", (p, i), ("inner", ii - 1))
+                    if type(y) is Stop and y.level >= d:
+                        break
+                    douts[k].append(y)
+                    i += 1
+                    n += 1
+                    if type(y) is Stop and y.level == d - 1:
+                        break
+                dpos[k] = i
+                moves.append(n)
+            for r in range(max(moves, default=0)):
+                m = 0
+                for k, n in enumerate(moves):
+                    if n > r:
+                        m |= self.cbit(dports[k]) | self.obit(dports[k])
+                log.append(m)
+
+        def deep_pair(x, pos):
+            """Consume the deep counterparts of inner token ``x`` (``Sn`` or
+            ``D``, at ``pos``): ``S(n+d)`` / ``D`` at the head of each deep port."""
+            for k, (p, st) in enumerate(zip(dports, dstreams)):
+                i = dpos[k]
+                if i >= len(st):
+                    raise self.missing_d(p, st)
+                y = st[i]
+                want = D if x is D else S(x.level + k + 1)
+                if y is not want:
+                    raise self.error(f"inner {x} must pair with {p} {want}, got {y}",
+                                     ("inner", pos), (p, i))
+                if x is D:
+                    self.check_end(p, st, i)
+                dpos[k] = i + 1
+
+        def deep_emit(x):
+            """The inner output emits stop ``x`` (or ``D``): so do the deep ports."""
+            for k in range(len(dports)):
+                douts[k].append(D if x is D else S(x.level + k + 1))
         pending = False           # a kept inner fiber awaits its closing
         io = ii = 0
         no, ni = len(o), len(s)
@@ -127,20 +201,24 @@ class CrdDrop(SimPrimitive):
                         nout = 1
                         if pending:
                             oi.append(S0)
+                            deep_emit(S0)
                             nout = 2
                         oo.append(t)
                         oi.append(x)
-                        burst(log, mask, ((BO, 1), (BI, nout)))
+                        burst(log, mask, ((BO, 1), (BI, nout), (DO, nout - 1)))
                     else:
                         oi.append(x)
                         log.append(mask | BI)
                     ii += 1
+                    if dports:
+                        deep_subtree()
                 n = x.level
+                deep_pair(x, ii)
                 ii += 1
                 if kept:
                     pending = True
                 if n == 0:
-                    log.append(mask)
+                    log.append(mask | DC)
                     continue
                 h = self.outer_closing(o, io, x, ii - 1)
                 if mask & CO:
@@ -149,8 +227,9 @@ class CrdDrop(SimPrimitive):
                 io += 1
                 oo.append(h)
                 oi.append(x)
+                deep_emit(x)
                 pending = False
-                log.append(mask | CO | BO | BI)
+                log.append(mask | CO | BO | BI | DC | DO)
             elif tt is Stop:          # empty outer fiber: pairs with S(k+1) inside
                 if ii >= ni:
                     raise self.missing_d("inner", s)
@@ -158,21 +237,27 @@ class CrdDrop(SimPrimitive):
                 if type(x) is not Stop or x.level != t.level + 1:
                     raise self.error(f"outer {t} (empty fiber) must pair with inner "
                                      f"S{t.level + 1}, got {x}", ("outer", io), ("inner", ii))
+                deep_pair(x, ii)
                 oo.append(t)
                 oi.append(x)
+                deep_emit(x)
                 io += 1
                 ii += 1
-                log.append(CO | CI | BO | BI)
+                log.append(CO | CI | BO | BI | DC | DO)
             elif t is D:
                 if ii >= ni or s[ii] is not D:
                     raise self.error("outer stream is done but the inner is not",
                                      ("outer", io), ("inner", ii))
                 self.check_end("outer", o, io)
                 self.check_end("inner", s, ii)
+                deep_pair(D, ii)
                 oo.append(D)
                 oi.append(D)
-                log.append(CO | CI | BO | BI)
+                deep_emit(D)
+                log.append(CO | CI | BO | BI | DC | DO)
                 break
             else:
                 raise self.error(f"{t!r} is not a coordinate", ("outer", io))
-        return {"outer": oo, "inner": oi}
+        outs = {"outer": oo, "inner": oi}
+        outs.update(zip(dports, douts))
+        return outs
