@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Mux, Signal, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -46,32 +46,40 @@ class SpAccumulator(wiring.Component):
         ``crd_inner_out``, ``val_out`` (catalogue outputs ``crd_outer``,
         ``crd_inner``, ``val``). Status ``error: Out(1)``: sticky; an inner
         coordinate ``>= dim`` (order 2: or an outer one ``>= outer_dim``) was
-        accumulated (it aliases another entry). Cleared by reset.
+        seen (the triple is dropped). Cleared by reset.
     Parameters
         ``dim``: inner dimension, 1..65536; inner coordinates must be below
-        it (larger ones alias and raise ``error``). ``order``: 1 or 2. ``outer``: the node has the
-        outer index ``in1`` (default True; required for order 2).
+        it (a triple with a larger one is dropped and raises ``error``).
+        ``order``: 1 or 2. ``outer``: the node has the outer index ``in1``
+        (default True; required for order 2).
         ``outer_dim``: order 2 only, outer dimension (outer coordinates below
         it), 1..65536. ``crd_width``, ``val_width``: 1..64 (defaults 16, 32).
-        ``word``: bits of the occupancy bitmap scanned per cycle, 1..64
+        ``word``: bits per occupancy bitmap word (one summary bit each), 1..64
         (default 16). The scratch holds ``rows * ceil(dim/word) * word``
         values (rows = ``outer_dim`` for order 2, else 1), at most 2**20.
     Implementation
         A scratch memory indexed by ``row * ceil(dim/word) * word + inner``
-        and an occupancy bitmap in flip-flops. An input triple reads the
-        scratch (read port transparent to the write port, so back-to-back
-        updates of one coordinate see the previous sum); the next cycle
-        writes ``(occupied ? old : 0) + val`` and sets the occupancy bit. At
-        the group's closing stop token the bitmap is scanned word by word
-        with a priority encoder, each emitted bit cleared.
+        and occupancy in flip-flops at three levels: one bit per entry, one
+        per ``word``-bit bitmap word (summary) and one per row. An input
+        triple reads the scratch (read port transparent to the write port, so
+        back-to-back updates of one coordinate see the previous sum) and looks
+        up its occupancy bit (forwarded from the write stage); the next cycle
+        writes ``(occupied ? old : 0) + val`` and sets the three bits. The
+        drain picks the lowest occupied row, fetches its lowest occupied
+        word into a register (clearing it and its summary bit), and reads
+        one entry per cycle from it with a priority encoder, fetching the
+        next word while it emits the last bit of the current one; untouched
+        words and rows cost nothing.
     Timing
-        Accumulation: one input triple per cycle. Drain of a non-empty group:
-        ``nnz + rows * ceil(dim/word) + rows_with_entries + 2`` cycles or
-        fewer (one per entry, one per bitmap word, one header per outer
-        coordinate, one for the read latency, one for the closing stop
-        tokens); an empty group costs one cycle. The inputs stall during a
-        drain. Outputs are registered; input ``ready`` depends on output
-        ``ready`` only for ``D``.
+        Accumulation: one input triple per cycle. Drain of a non-empty
+        group: ``nnz + 1`` cycles (order 1 with or without ``outer``), plus
+        for order 2 one header cycle per row with entries and, when a row's
+        last word holds a single entry, one cycle to pick the next row;
+        independent of ``dim``. Then the closing stop tokens take two
+        cycles during which the next group's triples are already accepted;
+        an empty group costs one cycle. The inputs stall during the drain.
+        Outputs are registered; input ``ready`` depends on output ``ready``
+        only for ``D`` and at the end of a drain.
     """
 
     def __init__(self, dim: int, crd_width: int = 16, val_width: int = 32,
@@ -114,9 +122,9 @@ class SpAccumulator(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         W, word, nwords = self.val_width, self.word, self.nwords
-        order, outer = self.order, self.outer
+        order, outer, rows, row_words = self.order, self.outer, self.rows, self.row_words
         aw = max(1, ceil_log2(self.depth))
-        stride = self.row_words * word
+        stride = row_words * word
         m.submodules.mem = mem = memory.Memory(shape=unsigned(W), depth=self.depth, init=[])
         wp = mem.write_port()
         rp = mem.read_port(transparent_for=(wp,))
@@ -130,22 +138,31 @@ class SpAccumulator(wiring.Component):
         m.d.comb += [free_iv.eq(oi.free & ov.free),
                      free_all.eq(free_iv & (oo.free if oo else 1))]
 
+        # Occupancy in three levels: one bit per scratch entry, per bitmap
+        # word (summary) and per row; the drain visits only set bits.
         bitmap = Signal(self.depth)
-        nonempty = Signal()                    # the group has at least one entry
+        summ = Signal(nwords)
+        row_occ = Signal(rows)
         gouter = Signal(self.crd_width)        # order 1: the group's outer coordinate
         pending = Signal()                     # order 1: an emitted fiber awaits its closing
         level = Signal(STOP_LEVEL_BITS)        # level of the group's closing stop
 
-        # Read-modify-write stage (one cycle behind the input).
+        # Read-modify-write stage (one cycle behind the input). The occupancy
+        # bit is looked up at the input (forwarded from this stage), so the
+        # RAM read data only goes through an AND and the adder.
         s1_valid = Signal()
         s1_addr = Signal(aw)
+        s1_widx = Signal(range(nwords))
+        s1_row = Signal(range(rows))
+        s1_occ = Signal()
         s1_val = Signal(W)
         m.d.sync += s1_valid.eq(0)
         with m.If(s1_valid):
-            occ = bitmap.bit_select(s1_addr, 1)
             m.d.comb += [wp.en.eq(1), wp.addr.eq(s1_addr),
-                         wp.data.eq(Mux(occ, rp.data, 0) + s1_val)]
-            m.d.sync += bitmap.bit_select(s1_addr, 1).eq(1)
+                         wp.data.eq((rp.data & s1_occ.replicate(W)) + s1_val)]
+            m.d.sync += [bitmap.bit_select(s1_addr, 1).eq(1),
+                         summ.bit_select(s1_widx, 1).eq(1),
+                         row_occ.bit_select(s1_row, 1).eq(1)]
 
         ci, vi = self.crd_inner.payload, self.val.payload
         ins = [self.crd_inner, self.val] + ([self.crd_outer] if outer else [])
@@ -155,53 +172,83 @@ class SpAccumulator(wiring.Component):
         for p in ins:
             m.d.comb += p.ready.eq(take)
         addr_in = Signal(aw)
+        widx_in = Signal(range(nwords))
+        col_in = _div_const(ci.data, word)
         if order == 2:
-            m.d.comb += addr_in.eq(self.crd_outer.payload.data * stride + ci.data)
+            orow = self.crd_outer.payload.data
+            m.d.comb += [addr_in.eq(orow * stride + ci.data),
+                         widx_in.eq(orow * row_words + col_in)]
         else:
-            m.d.comb += addr_in.eq(ci.data)
+            m.d.comb += [addr_in.eq(ci.data), widx_in.eq(col_in)]
+        occ_in = Signal()
+        m.d.comb += occ_in.eq(bitmap.bit_select(addr_in, 1) | (s1_valid & (s1_addr == addr_in)))
 
-        # Scan state: word index, its row and column, the open output row.
-        widx = Signal(range(nwords))
-        wcol = Signal(range(self.row_words))
-        row = Signal(range(self.rows))
+        # Drain: P picks the lowest occupied row; W fetches the row's lowest
+        # occupied word into wbits (clearing it and its summary bit, and the
+        # row bit with the row's last word); E reads one entry per cycle.
+        # W refills wbits while E emits its last bit.
+        have_row = Signal()
+        row = Signal(range(rows))
+        wbits = Signal(word)
+        wrow = Signal(range(rows))             # row of the word in wbits
+        wcrd = Signal(range(stride))           # inner coordinate of its bit 0
+        waddr = Signal(aw)                     # scratch address of its bit 0
         row_open = Signal()
-        cur_row = Signal(range(self.rows))
+        cur_row = Signal(range(rows))
         sv = Signal()                          # a read result waits in rp.data
-        scrd = Signal(aw)
-        cur = bitmap.word_select(widx, word)
-        found = Signal()
-        idx = Signal(range(word)) if word > 1 else Signal(1)
-        for i in reversed(range(word)):
-            with m.If(cur[i]):
-                m.d.comb += idx.eq(i)
-        m.d.comb += found.eq(cur.any())
-        rest = Signal(word)
-        m.d.comb += rest.eq(cur & ~(Const(1, word) << idx)[:word])
+        scrd = Signal(self.crd_width)
+
+        # rows occupied once the RMW stage has written (P also acts at the
+        # closing stop, when the group's last entry may still be in flight)
+        occ_next = Signal(rows)
+        m.d.comb += occ_next.eq(row_occ | Mux(s1_valid, Const(1, rows) << s1_row, 0))
+        row_idx, row_any = _lowest(m, occ_next, "row")
+        rsumm = summ.word_select(row, row_words) if rows > 1 else summ
+        col, col_any = _lowest(m, rsumm, "col")
+        col_rest = Signal(row_words)
+        m.d.comb += col_rest.eq(rsumm & ~(Const(1, row_words) << col)[:row_words])
+        bit, bit_any = _lowest(m, wbits, "bit")
+        bit_rest = Signal(word)
+        m.d.comb += bit_rest.eq(wbits & ~(Const(1, word) << bit)[:word])
         need_hdr = Signal()
         if outer:
-            m.d.comb += need_hdr.eq(found & (~row_open | (row != cur_row)))
+            # the row whose entries come next: wbits's, else the one W fetches
+            # from (so the header overlaps the fetch)
+            hdr_row = Mux(bit_any, wrow, row)
+            m.d.comb += need_hdr.eq((bit_any | have_row) & (~row_open | (hdr_row != cur_row)))
+        e_fire = Signal()
+        m.d.comb += e_fire.eq(bit_any & ~need_hdr & (~sv | free_iv))
+
+        def accept_data():
+            # a triple of the group being accumulated
+            m.d.comb += take.eq(1)
+            bad = ci.data >= self.dim
+            if order == 2:
+                bad = bad | (self.crd_outer.payload.data >= self.outer_dim)
+            with m.If(bad):            # it would alias another entry: dropped
+                m.d.sync += self.error.eq(1)
+            with m.Else():
+                m.d.comb += [rp.en.eq(1), rp.addr.eq(addr_in)]
+                m.d.sync += [s1_valid.eq(1), s1_addr.eq(addr_in),
+                             s1_widx.eq(widx_in), s1_occ.eq(occ_in),
+                             s1_val.eq(vi.data)]
+                if order == 2:
+                    m.d.sync += s1_row.eq(self.crd_outer.payload.data)
+                if outer:
+                    m.d.sync += gouter.eq(self.crd_outer.payload.data)
 
         with m.FSM():
             with m.State("ACC"):
                 with m.If(all_valid):
                     with m.Switch(ci.kind):
                         with m.Case(Kind.DATA):
-                            m.d.comb += [take.eq(1), rp.en.eq(1), rp.addr.eq(addr_in)]
-                            m.d.sync += [s1_valid.eq(1), s1_addr.eq(addr_in), s1_val.eq(vi.data),
-                                         nonempty.eq(1)]
-                            if outer:
-                                m.d.sync += gouter.eq(self.crd_outer.payload.data)
-                            bad = ci.data >= self.dim
-                            if order == 2:
-                                bad = bad | (self.crd_outer.payload.data >= self.outer_dim)
-                            with m.If(bad):            # the address aliases another entry
-                                m.d.sync += self.error.eq(1)
+                            accept_data()
                         with m.Case(Kind.STOP):
                             m.d.comb += take.eq(1)
                             with m.If(ci.data >= order):
-                                m.d.sync += [level.eq(ci.data), widx.eq(0), wcol.eq(0),
-                                             row.eq(0), row_open.eq(0)]
-                                with m.If(nonempty):
+                                m.d.sync += [level.eq(ci.data), row_open.eq(0),
+                                             have_row.eq(row_any), row.eq(row_idx)]
+                                with m.If(row_any):
                                     m.next = "SCAN"
                                 with m.Else():
                                     m.next = "TAIL"
@@ -214,6 +261,7 @@ class SpAccumulator(wiring.Component):
                                     oo.load(kind=Kind.DONE)
                         with m.Default():                 # N: not a coordinate; skip
                             m.d.comb += take.eq(1)
+
             def flush():
                 # emit the entry whose value is on the read port; a caller's
                 # m.Elif right after acts once nothing is pending
@@ -224,49 +272,47 @@ class SpAccumulator(wiring.Component):
                         m.d.sync += sv.eq(0)
 
             with m.State("SCAN"):
-                def header():
-                    # A new output row: flush the last entry, then emit the
-                    # row's outer coordinate (and S0 closing the previous fiber).
-                    flush()
-                    with m.Elif(free_all):
-                        sep = pending if order == 1 else row_open
-                        oo.load(kind=Kind.DATA, data=gouter if order == 1 else row)
-                        with m.If(sep):
-                            oi.load(kind=Kind.STOP, data=0)
-                            ov.load(kind=Kind.STOP, data=0)
-                        m.d.sync += [row_open.eq(1), cur_row.eq(row), pending.eq(0)]
-
-                def step():
+                # P
+                with m.If(~have_row & row_any):
+                    m.d.sync += [have_row.eq(1), row.eq(row_idx)]
+                # E
+                if outer:
+                    with m.If(need_hdr):
+                        # A new output row: flush the last entry, then emit the
+                        # row's outer coordinate (and S0 closing the previous fiber).
+                        flush()
+                        with m.Elif(free_all):
+                            sep = pending if order == 1 else row_open
+                            oo.load(kind=Kind.DATA, data=gouter if order == 1 else hdr_row)
+                            with m.If(sep):
+                                oi.load(kind=Kind.STOP, data=0)
+                                ov.load(kind=Kind.STOP, data=0)
+                            m.d.sync += [row_open.eq(1), cur_row.eq(hdr_row), pending.eq(0)]
+                with (m.Elif if outer else m.If)(e_fire):
                     with m.If(sv):
                         oi.load(kind=Kind.DATA, data=scrd)
                         ov.load(kind=Kind.DATA, data=rp.data)
-                    m.d.sync += sv.eq(found)
-                    with m.If(found):
-                        addr = (widx * word + idx)[:aw] if nwords > 1 else idx
-                        m.d.comb += [rp.en.eq(1), rp.addr.eq(addr)]
-                        m.d.sync += [scrd.eq(addr - row * stride), cur.eq(rest)]
-                    with m.If(~found | (rest == 0)):
-                        with m.If(widx == nwords - 1):
-                            m.next = "TAIL"
-                        with m.Else():
-                            m.d.sync += widx.eq(widx + 1)
-                            with m.If(wcol == self.row_words - 1):
-                                m.d.sync += [wcol.eq(0), row.eq(row + 1)]
-                            with m.Else():
-                                m.d.sync += wcol.eq(wcol + 1)
-
-                if outer:
-                    with m.If(need_hdr):
-                        header()
-                    with m.Elif(~sv | free_iv):
-                        step()
-                else:
-                    with m.If(~sv | free_iv):
-                        step()
+                    m.d.comb += [rp.en.eq(1), rp.addr.eq(waddr + bit)]
+                    m.d.sync += [sv.eq(1), scrd.eq(wcrd + bit), wbits.eq(bit_rest)]
+                # W (after E: its refill overrides E's wbits update)
+                with m.If(have_row & (~bit_any | (e_fire & (bit_rest == 0)))):
+                    widx = (row * row_words + col) if rows > 1 else col
+                    m.d.sync += [wbits.eq(bitmap.word_select(widx, word)),
+                                 bitmap.word_select(widx, word).eq(0),
+                                 summ.bit_select(widx, 1).eq(0),
+                                 wrow.eq(row), wcrd.eq(col * word),
+                                 waddr.eq((row * stride if rows > 1 else 0) + col * word)]
+                    with m.If(col_rest == 0):
+                        m.d.sync += [have_row.eq(0), row_occ.bit_select(row, 1).eq(0)]
+                with m.If(~have_row & ~row_any & (~bit_any | (e_fire & (bit_rest == 0)))):
+                    m.next = "TAIL"
             with m.State("TAIL"):
+                # the next group's triples enter meanwhile (the drain is over;
+                # rp.data is used this cycle only)
+                with m.If(all_valid & (ci.kind == Kind.DATA) & (~sv | free_iv)):
+                    accept_data()
                 flush()
                 with m.Elif(free_all):
-                    m.d.sync += nonempty.eq(0)
                     m.next = "ACC"
                     if outer:
                         with m.If(level >= 2):
@@ -274,12 +320,43 @@ class SpAccumulator(wiring.Component):
                             oi.load(kind=Kind.STOP, data=level - 1)
                             ov.load(kind=Kind.STOP, data=level - 1)
                             m.d.sync += pending.eq(0)
-                        with m.Elif(nonempty):
+                        with m.Elif(row_open):
                             m.d.sync += pending.eq(1)
                     else:
                         oi.load(kind=Kind.STOP, data=level - 1)
                         ov.load(kind=Kind.STOP, data=level - 1)
         return m
+
+
+def _div_const(value, divisor: int):
+    """``value // divisor`` for a constant divisor (a slice for powers of two)."""
+    if divisor & (divisor - 1) == 0:
+        return value[ceil_log2(divisor):]
+    return value // divisor
+
+
+def _lowest(m: Module, bits, name: str):
+    """Index of the lowest set bit of ``bits`` and whether any is set, as a
+    balanced tree (logarithmic depth)."""
+    n = len(bits)
+    k = ceil_log2(n) if n > 1 else 0
+    idx = Signal(max(1, k), name=f"{name}_idx")
+    anyb = Signal(name=f"{name}_any")
+
+    def tree(lo, size):
+        # (index within the block, any) of bits[lo:lo+size], size a power of two
+        if size == 1:
+            return Const(0, 0), (bits[lo] if lo < n else Const(0, 1))
+        half = size // 2
+        li, la = tree(lo, half)
+        if lo + half >= n:
+            return Cat(li, Const(0, 1)), la
+        hi, ha = tree(lo + half, half)
+        return Cat(Mux(la, li, hi), ~la), la | ha
+
+    i, a = tree(0, 1 << k)
+    m.d.comb += [idx.eq(i), anyb.eq(a)]
+    return idx, anyb
 
 
 def SpAccumulator1(dim: int, crd_width: int = 16, val_width: int = 32, outer: bool = True,
