@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -36,8 +36,8 @@ class Alu(wiring.Component):
         the hardware consumes both heads, emits ``val0``'s token, so it never
         deadlocks, and raises ``error``.
     Ports (status)
-        ``error: Out(1)``: sticky; a malformed pair was consumed. Cleared by
-        reset.
+        ``error: Out(1)``: sticky; a malformed pair was consumed (raised
+        the cycle after). Cleared by reset.
     Parameters
         ``op``: one of ``add``, ``sub``, ``mul``, ``max``, ``min``;
         ``val_width``: value bits, 1..64 (default 32).
@@ -60,10 +60,13 @@ class Alu(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         out = OutReg(m, self.val, "val")
-        # zero tests are registered with the heads: the consume decision below
-        # reads flip-flops only
-        zero = {"zero": lambda p: p.data == 0}
-        h0, h1 = InBuf(m, self.val0, "val0", zero), InBuf(m, self.val1, "val1", zero)
+        # kind decodes and zero tests are registered with the heads: the
+        # consume decision below is a few gates from flip-flops
+        flags = {"zero": lambda p: (p.kind == Kind.DATA) & (p.data == 0),
+                 "data": lambda p: p.kind == Kind.DATA,
+                 "stop": lambda p: p.kind == Kind.STOP}
+        h0, h1 = InBuf(m, self.val0, "val0", flags), InBuf(m, self.val1, "val1", flags)
+        f0, f1 = h0.flags, h1.flags
         a, b = h0.payload, h1.payload
         both = h0.valid & h1.valid
         # A lone zero facing the closing of an empty fiber is a reducer's sum
@@ -72,10 +75,10 @@ class Alu(wiring.Component):
         drop0 = Signal()
         drop1 = Signal()
         m.d.comb += [
-            drop0.eq(fiber_empty & (b.kind == Kind.STOP) & (a.kind == Kind.DATA) & h0.flags["zero"]),
-            drop1.eq(fiber_empty & (a.kind == Kind.STOP) & (b.kind == Kind.DATA) & h1.flags["zero"]),
+            drop0.eq(fiber_empty & f1["stop"] & f0["zero"]),
+            drop1.eq(fiber_empty & f0["stop"] & f1["zero"]),
         ]
-        both_data = (a.kind == Kind.DATA) & (b.kind == Kind.DATA)
+        both_data = f0["data"] & f1["data"]
         free = Signal()       # the stage after the heads can take a result
         fire = Signal()
         m.d.comb += [
@@ -85,8 +88,15 @@ class Alu(wiring.Component):
         ]
         with m.If(fire):
             m.d.sync += fiber_empty.eq(~both_data)
-            with m.If(~both_data & ((a.kind != b.kind) | (a.data != b.data))):
-                m.d.sync += self.error.eq(1)
+        # error: the token pair's difference, 2 bits per flip-flop, is checked
+        # in the next cycle (a wide compare off the consume path)
+        av, bv = a.as_value(), b.as_value()
+        differs = Signal((len(av) + 1) // 2)
+        pair_check = Signal()
+        m.d.sync += [differs.eq(Cat(av[i:i + 2] != bv[i:i + 2] for i in range(0, len(av), 2))),
+                     pair_check.eq(fire & ~both_data)]
+        with m.If(pair_check & differs.any()):
+            m.d.sync += self.error.eq(1)
         x, y = a.data, b.data
         if self.op == "mul":
             self._mul(m, out, free, fire, both_data, a, b)
