@@ -34,6 +34,10 @@ def _joiner(t):
     return t in ("intersect", "union")
 
 
+#: crddrop deep index names of the random cases, top down (``deep_k`` -> ``deep1``).
+DEEP = ("k", "l", "m")
+
+
 def rtl_ports(type_name: str, streams: dict, direction: str, ins: dict | None = None) -> dict:
     """Rename catalogue ports to component ports (``direction`` "in"/"out";
     ``ins`` = the catalogue input names, to detect name clashes)."""
@@ -44,6 +48,8 @@ def rtl_ports(type_name: str, streams: dict, direction: str, ins: dict | None = 
                     return f"crd{k}"
                 if p == f"ref_{op}":
                     return f"ref{k}"
+        if type_name == "crddrop" and p.startswith("deep_"):
+            return f"deep{DEEP.index(p[5:]) + 1}"
         return p
     out = {rename(p): s for p, s in streams.items()}
     if direction == "out":
@@ -283,9 +289,13 @@ def random_case(type_name: str, rng: random.Random, nlevels: int | None = None,
             if kw.get("lone_zeros"):
                 vals = _lone_zeros(vals, rng, kw["lone_zeros"])
             return {"vals": True}, {"outer": crd, "inner": vals}
-        L = nlevels or rng.randint(2, 3)
+        nd = kw.get("deep", 0) if type_name == "crddrop" else 0
+        L = nlevels or rng.randint(2, 3) + nd
         tree = grow(L, dim=8, p_empty=0.3, p_long=0.05, long_len=8)
-        return {}, {"outer": tree_stream(tree, L - 2), "inner": tree_stream(tree, L - 1)}
+        top = L - 2 - nd
+        ins = {"outer": tree_stream(tree, top), "inner": tree_stream(tree, top + 1)}
+        ins.update({f"deep_{DEEP[d]}": tree_stream(tree, top + 2 + d) for d in range(nd)})
+        return ({"deep": list(DEEP[:nd])} if nd else {}), ins
     if type_name == "spaccumulator":
         order = kw.get("order", 1)
         outer = kw.get("outer", True) or order == 2
@@ -322,7 +332,8 @@ def factory(type_name: str, attrs: dict, crd_width: int = CRD_WIDTH, val_width: 
     if type_name == "reduce":
         return Reduce(val_width)
     if type_name == "crddrop":
-        return CrdDrop(crd_width, vals=bool(attrs.get("vals")), val_width=val_width)
+        return CrdDrop(crd_width, vals=bool(attrs.get("vals")), val_width=val_width,
+                       deep=len(attrs.get("deep") or ()))
     if type_name == "crdhold":
         return CrdHold(crd_width)
     if type_name == "spaccumulator":

@@ -22,3 +22,12 @@ def test_crddrop_vals(sim):
                 pc.vectors(NAME, vals=True)
                 + pc.vectors(NAME, seeds=range(10, 13), throughput=False, vals=True,
                              nlevels=2, lone_zeros=0.7), sim=sim)
+
+
+@pytest.mark.parametrize("sim", sim_params())
+@pytest.mark.parametrize("deep", [1, 2])
+def test_crddrop_deep(sim, deep):
+    # deep streams lose the extra closings of the removed inner fibers
+    # (design.md, deliberate difference 1)
+    run_vectors(f"crddrop_deep{deep}", lambda: pc.factory(NAME, {"deep": ["k", "l"][:deep]}),
+                pc.vectors(NAME, seeds=range(20, 26), deep=deep), sim=sim)

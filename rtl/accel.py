@@ -285,8 +285,12 @@ def _plan(node, graph: Graph, p: AccelParams, aw) -> _Plan:
             # the coordinate variant passes the inner stream through; a value
             # stream one level below gets a width that holds both
             params = {"crd_width": max(cw, vw) if inner_val else cw, "vals": False}
-        return _Plan("crddrop", params, {"outer": "outer", "inner": "inner"},
-                     {"outer": "outer_out", "inner": "inner_out"})
+        deep = {f"deep_{x}": f"deep{d}" for d, x in enumerate(a.get("deep") or (), 1)}
+        if deep:
+            params["deep"] = len(deep)
+        return _Plan("crddrop", params, {"outer": "outer", "inner": "inner", **deep},
+                     {"outer": "outer_out", "inner": "inner_out",
+                      **{k: v + "_out" for k, v in deep.items()}})
     if t == "crdhold":
         return _Plan("crdhold", {"crd_width": cw}, {"outer": "outer", "inner": "inner"},
                      {"outer": "outer_out", "inner": "inner_out"})

@@ -183,7 +183,8 @@ def _crddrop_ports(a):
     if deep and a.get("vals"):
         raise CatalogueError(f"crddrop deep={','.join(deep)}: the vals=true variant "
                              f"has no deep streams; drop deep or vals")
-    if deep and len(set(deep) | {a.get("outer"), a.get("inner")}) != len(deep) + 2:
+    named = [x for x in (a.get("outer"), a.get("inner")) if x]
+    if deep and len(set(deep) | set(named)) != len(deep) + len(set(named)):
         raise CatalogueError(f"crddrop deep={','.join(deep)}: deep indices must differ "
                              f"from each other and from outer/inner")
     # deep pass-through: one crd stream per level below inner (design.md,

@@ -84,3 +84,62 @@ def test_bad_params():
     expect_param_error(lambda: CrdDrop(0), "crd_width must be an integer in 1..64")
     expect_param_error(lambda: CrdDrop(8, vals=1), "vals must be True or False")
     expect_param_error(lambda: CrdDrop(8, vals=True, val_width=99), "val_width must be")
+
+
+# -- deep streams (design.md, deliberate difference 1) --------------------------
+
+DEEP_CASES = [
+    ({"outer": "0 1 S0 D", "inner": "5 S0 S1 D", "deep_k": "7 S1 S2 D"},
+     {"outer": "0 S0 D", "inner": "5 S1 D", "deep_k": "7 S2 D"}),
+    ({"outer": "0 1 2 S0 D", "inner": "5 S0 S0 6 S1 D", "deep_k": "7 8 S1 S1 9 S2 D"},
+     {"outer": "0 2 S0 D", "inner": "5 S0 6 S1 D", "deep_k": "7 8 S1 9 S2 D"}),
+    ({"outer": "0 1 S0 2 S1 D", "inner": "S0 S1 5 S2 D", "deep_k": "S1 S2 7 S3 D"},
+     {"outer": "S0 2 S1 D", "inner": "S1 5 S2 D", "deep_k": "S2 7 S3 D"}),
+    ({"outer": "S0 D", "inner": "S1 D", "deep_k": "S2 D"}, None),
+    ({"outer": "0 S0 D", "inner": "5 6 S1 D", "deep_k": "1 S0 2 3 S2 D"}, None),
+]
+
+
+@pytest.mark.parametrize("k", range(len(DEEP_CASES)))
+@pytest.mark.parametrize("profile", PROFILES[:3])
+def test_deep_hand_derived(k, profile):
+    ins, stated = DEEP_CASES[k]
+    check_case(NAME, {"deep": ["k"]}, ins, stated=stated, seed=k,
+               p_valid=profile[0], p_ready=profile[1])
+
+
+def test_two_deep_streams():
+    check_case(NAME, {"deep": ["k", "l"]},
+               {"outer": "0 1 S0 D", "inner": "5 S0 S1 D", "deep_k": "7 S1 S2 D",
+                "deep_l": "3 S2 S3 D"},
+               stated={"outer": "0 S0 D", "inner": "5 S1 D", "deep_k": "7 S2 D",
+                       "deep_l": "3 S3 D"})
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_deep(seed):
+    rng = random.Random(300 + seed)
+    for k in range(2):
+        attrs, ins = pc.random_case(NAME, rng, deep=1 + (seed + k) % 2)
+        pv, pr = PROFILES[(seed + k) % len(PROFILES)]
+        check_case(NAME, attrs, ins, seed=seed, p_valid=pv, p_ready=pr)
+
+
+def test_throughput_deep():
+    # deep tokens move concurrently with the inner stream: at most the golden
+    # model's firings (which move them one after the other)
+    attrs, ins = pc.random_case(NAME, random.Random(8), nlevels=4, big=True, deep=2)
+    r = check_case(NAME, attrs, ins)
+    n = golden_firings(NAME, attrs, ins)
+    tokens = max(len(s) for s in ins.values())
+    print(f"crddrop deep=2: {tokens} tokens on the longest input, {n} golden firings, "
+          f"{r.cycles} cycles")
+    assert r.cycles <= n + 2
+    assert r.cycles <= 1.5 * tokens + 10
+
+
+def test_deep_params():
+    expect_param_error(lambda: CrdDrop(8, deep=9), "deep must be an integer in 0..8")
+    expect_param_error(lambda: CrdDrop(2, deep=4), "deep must be an integer in 0..3")
+    expect_param_error(lambda: CrdDrop(8, vals=True, deep=1), "deep must be 0 with vals=True")
+    assert build(NAME, crd_width=8, deep=2).deep == 2

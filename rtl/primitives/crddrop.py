@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..encoding import Kind, token_stream, check_width
-from ..stream import OutReg, check_bool
+from ..stream import OutReg, check_bool, check_int
 from . import RtlPrimitive, register
 
 __all__ = ["CrdDrop"]
@@ -23,6 +23,10 @@ class CrdDrop(wiring.Component):
         ``token_stream(val_width, signed_data=True)``).
         Out: ``outer_out``, ``inner_out`` (catalogue outputs ``outer``,
         ``inner``), same shapes as the inputs.
+        Deep streams (coordinate variant, ``deep=n``): In ``deep1`` ..
+        ``deep<n>``, Out ``deep1_out`` .. (catalogue ``deep_<idx>``, top
+        down: ``deep<d>`` is the crd stream ``d`` levels below ``inner``),
+        ``token_stream(crd_width)``.
     Behaviour (spec 2.8, golden model ``sim/primitives/crddrop.py``)
         Coordinate variant: ``inner`` is one level below ``outer``. An outer
         coordinate (or ``N``) is dropped with its inner fiber when that fiber
@@ -34,6 +38,13 @@ class CrdDrop(wiring.Component):
         loses every coordinate keeps its closing ``Sn`` in the inner stream.
         An empty outer fiber (outer ``Sk`` where a coordinate is expected)
         passes with its inner closing ``S(k+1)``.
+        Deep stream ``d``: a stop token of level ``>= d`` (or ``D``) is the
+        counterpart of an inner stop token (or ``D``): it is consumed in the
+        cycle the inner stop token is, and leaves only when the inner
+        output emits a stop token ``SL``, as ``S(L+d)`` (so it is dropped
+        and held back/raised like the inner one; the held ``S0`` leaves as
+        ``S(d)``). Every other deep token passes unchanged, except while an
+        inner ``S0`` is held (it belongs to the next inner fiber).
         Value variant: ``outer`` and ``inner`` have the same structure; a
         (coordinate, value) pair whose value is zero is dropped, everything
         else passes. A zero value facing an outer stop token that closes an
@@ -42,7 +53,9 @@ class CrdDrop(wiring.Component):
     Parameters
         ``crd_width``: data bits of crd streams, 1..64 (default 16);
         ``vals``: value variant (default False); ``val_width``: value bits of
-        the value variant's ``inner`` streams, 1..64 (default 32).
+        the value variant's ``inner`` streams, 1..64 (default 32);
+        ``deep``: number of deep streams, 0..8 and ``< 2**crd_width``
+        (default 0; coordinate variant only).
     Timing
         Outputs registered, latency 1 cycle (2 for inner tokens behind a
         held ``S0``: a one-entry skid register on ``inner_out`` lets the held
@@ -50,18 +63,28 @@ class CrdDrop(wiring.Component):
         cycles without stalling the input). One inner token per cycle; one
         structural exception: an empty inner fiber that also closes the outer
         fiber (inner ``Sn``, n >= 1, right after the outer coordinate) takes
-        two cycles. The value variant moves one pair per cycle. Input
-        ``ready`` depends combinationally on output ``ready``.
+        two cycles. Deep tokens pass one per cycle per deep stream,
+        concurrently with the inner stream (latency 1). The value variant
+        moves one pair per cycle. Input ``ready`` depends combinationally
+        on output ``ready`` (and on the deep heads' ``valid``).
     """
 
-    def __init__(self, crd_width: int = 16, vals: bool = False, val_width: int = 32):
+    def __init__(self, crd_width: int = 16, vals: bool = False, val_width: int = 32,
+                 deep: int = 0):
         self.crd_width = check_width("crd_width", crd_width)
         self.vals = check_bool("vals", vals)
         self.val_width = check_width("val_width", val_width)
+        self.deep = check_int("deep", deep, 0, min(8, 2 ** crd_width - 1))
+        if deep and vals:
+            raise ValueError("deep must be 0 with vals=True (the value variant has no "
+                             "deep streams)")
         t = token_stream(crd_width)
         ti = token_stream(val_width, signed_data=True) if vals else t
-        super().__init__({"outer": In(t), "inner": In(ti),
-                          "outer_out": Out(t), "inner_out": Out(ti)})
+        members = {"outer": In(t), "inner": In(ti), "outer_out": Out(t), "inner_out": Out(ti)}
+        for d in range(1, deep + 1):
+            members[f"deep{d}"] = In(t)
+            members[f"deep{d}_out"] = Out(t)
+        super().__init__(members)
 
     def elaborate(self, platform):
         return self._elab_vals() if self.vals else self._elab_crd()
@@ -137,12 +160,45 @@ class CrdDrop(wiring.Component):
                     with m.Default():                             # malformed: pass it
                         m.d.comb += [take_i.eq(1), emit_i.eq(1), clr_taken.eq(1)]
 
+        # Deep streams: the inner stop token (or D) taken this cycle takes
+        # its counterpart from every deep stream (which must be at the head);
+        # an inner stop token emitted this cycle (or the held S0) is emitted
+        # on every deep stream.
+        deeps = [(getattr(self, f"deep{d}"), OutReg(m, getattr(self, f"deep{d}_out"),
+                                                   f"deep{d}_out"), d)
+                 for d in range(1, self.deep + 1)]
+        x_stop = (x.kind == Kind.STOP) | (x.kind == Kind.DONE)
+        deep_ok, deep_free = Signal(init=1), Signal(init=1)
+        pair = []
+        for di, dr, d in deeps:
+            y = di.payload
+            paired = Signal(name=f"deep{d}_paired")
+            m.d.comb += paired.eq(((y.kind == Kind.STOP) & (y.data >= d)) | (y.kind == Kind.DONE))
+            pair.append(paired)
+        if deeps:
+            m.d.comb += [
+                deep_ok.eq(Cat(*[di.valid & pr for (di, _, _), pr in zip(deeps, pair)]).all()),
+                deep_free.eq(Cat(*[dr.free for _, dr, _ in deeps]).all()),
+            ]
+        take_stop, emit_stop = x_stop & take_i, x_stop & emit_i
+
         go = Signal()
         m.d.comb += [
-            go.eq(oi.free & (~emit_o | oo.free) & ~(pre_s0 & sk_valid)),
+            go.eq(oi.free & (~emit_o | oo.free) & ~(pre_s0 & sk_valid)
+                  & (~take_stop | deep_ok) & (~(emit_stop | pre_s0) | deep_free)),
             self.inner.ready.eq(take_i & go),
             self.outer.ready.eq(take_o & go),
         ]
+        for (di, dr, d), paired in zip(deeps, pair):
+            y = di.payload
+            passing = di.valid & ~paired & ~pending & dr.free
+            m.d.comb += di.ready.eq(passing | (go & take_stop))
+            with m.If(passing):
+                dr.load(kind=y.kind, data=y.data)
+            with m.Elif(go & emit_stop):
+                dr.load(kind=y.kind, data=y.data)
+            with m.Elif(go & emit_i & pre_s0):
+                dr.load(kind=Kind.STOP, data=d)
         with m.If(go & (take_i | take_o)):
             with m.If(set_taken):
                 m.d.sync += [crd_taken.eq(1), kept.eq(emit_i)]
@@ -172,11 +228,12 @@ class CrdDrop(wiring.Component):
         return m
 
 
-def _factory(crd_width: int = 16, vals: bool = False, val_width: int = 32):
-    return CrdDrop(crd_width=crd_width, vals=vals, val_width=val_width)
+def _factory(crd_width: int = 16, vals: bool = False, val_width: int = 32, deep: int = 0):
+    return CrdDrop(crd_width=crd_width, vals=vals, val_width=val_width, deep=deep)
 
 
 register(RtlPrimitive("crddrop", _factory,
                       formal_params=({"crd_width": 3}, {"crd_width": 3, "vals": True,
-                                                        "val_width": 3}),
+                                                        "val_width": 3},
+                                     {"crd_width": 3, "deep": 2}),
                       doc=CrdDrop.__doc__))
