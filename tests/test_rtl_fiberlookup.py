@@ -65,3 +65,36 @@ def test_parameters():
     assert isinstance(build("fiberlookup", format="dense", crd_width=4), DenseScanner)
     assert "dim" in DenseScanner(crd_width=4).signature.members
     assert set(CompressedScanner().memory_ports.values()) == {"seg", "crd"}
+
+
+def _scanner_cycles(seg, crd, ref):
+    from sam.tokens import parse
+    ins = {"ref": parse(ref)}
+    dut = MemTestTop(CompressedScanner(crd_width=8, addr_width=7), init={"seg": seg, "crd": crd})
+    res = run_stream_sim(dut, ins)
+    want = _want(ins, seg, crd, 30)
+    assert res.outputs == want
+    return res.cycles, max(len(ins["ref"]), len(want["crd"]))
+
+
+# fibers of 0..3 coordinates: fiber r has r % 4 of them
+_SEG = [0]
+for _r in range(40):
+    _SEG.append(_SEG[-1] + _r % 4)
+_CRD = [c % 30 for c in range(_SEG[-1])]
+
+
+@pytest.mark.parametrize("pattern, ref", [
+    # short fibers in many parent fibers (spmspm_jik's B_k/C_k scanners)
+    ("stops", " ".join(["1 2 3 5 6 7 S0"] * 30) + " S1 D"),
+    ("repeated refs", " ".join(f"{r} {r} {r} S0" for r in range(1, 40)) + " D"),
+    # one-coordinate fibers back to back, empty fibers, empty parent fibers
+    ("length 1", " ".join(["1 5 9 13"] * 30) + " S0 D"),
+    ("empty fibers", " ".join(["0 1 4 2 S0 8 3 S0 S0 5"] * 20) + " S1 D"),
+    ("N", " ".join(["N 2 N S0 3 N"] * 20) + " S0 D"),
+])
+def test_compressed_throughput_patterns(pattern, ref):
+    # one token per cycle (of the longer of input and output) after the
+    # first fiber's seg and crd reads: no bubble per fiber, stop, N or empty fiber
+    cycles, ntok = _scanner_cycles(_SEG, _CRD, ref)
+    assert cycles <= ntok + 4, f"{pattern}: {cycles} cycles for {ntok} tokens"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal, unsigned
+from amaranth.hdl import C, Module, Mux, Signal, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..encoding import Kind, token_stream, check_width
+from ..encoding import Kind, token_layout, token_stream, check_width
 from ..stream import OutReg, RootSource, check_bool, check_int, read_port
 from . import RtlPrimitive, register
 
@@ -69,16 +69,16 @@ class CompressedScanner(_Scanner):
         (default 10; seg entries, up to ``2**addr_width``, must fit
         ``crd_width`` bits; references below ``2**addr_width - 1``); ``root``.
     Timing
-        Latency 3 cycles from a reference to its first coordinate (seg read,
-        crd read, output register). One token per cycle in steady state: while
-        a fiber streams, the scanner reads the seg bounds of the next
-        reference (if it has arrived), so back-to-back non-empty fibers take
-        ``L + 1`` cycles for their ``L + 1`` tokens. Exceptions (one extra
-        cycle each, the seg read latency): the first fiber, a fiber right
-        after an empty fiber, a stop token or ``N``, and a reference that
-        arrives after its predecessor's last coordinate. An empty fiber takes
-        2 cycles. Outputs registered; ``ref.ready`` depends on the output
-        ``ready`` through the output registers' ``free``.
+        Latency 3 cycles from the first reference to its first coordinate
+        (seg read, crd read, output register). Then one output token per
+        cycle: the scanner takes input tokens ahead into a three-token
+        lookahead (the token whose seg bounds are being read and a two-entry
+        queue), so the peek rule, the next fiber's first crd read, empty
+        fibers, stop tokens and ``N`` cost no extra cycle. Input tokens are
+        taken at most one per cycle, so a run of empty fibers closed by stop
+        tokens (two input tokens per output token) goes at the input rate.
+        Outputs registered; ``ref.ready`` depends combinationally on the
+        output ``ready`` (through the output registers' ``free``).
     """
 
     def __init__(self, crd_width: int = 16, addr_width: int = 10, root: bool = False):
@@ -94,86 +94,130 @@ class CompressedScanner(_Scanner):
     def elaborate(self, platform):
         m = Module()
         inp, co, ro, free = self._setup(m)
-        W = self.crd_width
-        pos = Signal(W + 1)
-        end = Signal(W + 1)
+        W, AW = self.crd_width, self.addr_width
         tok = inp.payload
-        m.d.comb += [
-            self.seg_lo.addr.eq(tok.data),
-            self.seg_hi.addr.eq(tok.data + 1),
-            self.seg_lo.en.eq(0), self.seg_hi.en.eq(0), self.crd_rd.en.eq(0),
-        ]
+        # Three stages: the input token taken last cycle (``s``; its seg
+        # bounds are on the seg ports now), a two-entry queue of tokens with
+        # their bounds (``q``), and the emitter. The emitter sees the first
+        # two tokens of q + s, so the peek rule and the start of the next
+        # fiber (its first crd read is issued one cycle ahead, "primed")
+        # cost no cycle.
+        kinds = token_layout(W).members["kind"]
 
-        pf = Signal()       # seg ports hold the bounds of the (unconsumed) next ref
+        def slot(name):
+            return {"v": Signal(name=f"{name}_v"), "kind": Signal(kinds, name=f"{name}_kind"),
+                    "data": Signal(W, name=f"{name}_data"),
+                    "lo": Signal(W, name=f"{name}_lo"), "hi": Signal(W, name=f"{name}_hi")}
 
-        def fetch_seg():
-            m.d.comb += [inp.ready.eq(1), self.seg_lo.en.eq(1), self.seg_hi.en.eq(1)]
-            m.next = "SEG"
+        q0, q1, sr = slot("q0"), slot("q1"), slot("s")
+        s = dict(sr, lo=self.seg_lo.data, hi=self.seg_hi.data)
+        none = {"v": C(0, 1), "kind": C(0, kinds), "data": C(0, W), "lo": C(0, W),
+                "hi": C(0, W)}
 
-        def start_fiber():  # bounds are on the seg ports' data
-            lo, hi = self.seg_lo.data, self.seg_hi.data
-            m.d.sync += [pos.eq(lo), end.eq(hi)]
-            m.d.comb += [self.crd_rd.addr.eq(lo), self.crd_rd.en.eq(lo < hi)]
-            with m.If(lo < hi):
-                m.next = "EMIT"
+        def pick(c, a, b):
+            return {k: Mux(c, a[k], b[k]) for k in a}
+
+        # view: the tokens in order (q0, q1, s without gaps; q1 implies q0)
+        view = [pick(q0["v"], q0, s),
+                pick(q0["v"], pick(q1["v"], q1, s), none),
+                pick(q1["v"], s, none)]
+        A, B = view[0], view[1]
+        n = Signal(2)                      # tokens the emitter consumes this cycle
+
+        stream = Signal()                  # a fiber is streaming: pos < end
+        pending = Signal()                 # a fiber (or N) awaits its closing stop
+        primed = Signal()                  # crd_rd.data holds crd[lo] of the head
+        pos, end = Signal(W), Signal(W)
+        m.d.comb += [self.seg_lo.en.eq(0), self.seg_hi.en.eq(0), self.crd_rd.en.eq(0)]
+
+        def read(addr):
+            m.d.comb += [self.crd_rd.addr.eq(addr), self.crd_rd.en.eq(1)]
+
+        def nonempty(x):
+            return x["v"] & (x["kind"] == Kind.DATA) & (x["lo"] < x["hi"])
+
+        def prime(x):                      # x: the head after this cycle
+            with m.If(nonempty(x)):
+                read(x["lo"])
+            m.d.sync += primed.eq(nonempty(x))
+
+        def close(x, used, after_stop, after_other):
+            """Emit the closing stop of a fiber by the peek rule on ``x``."""
+            with m.If(x["kind"] == Kind.STOP):
+                self._emit(co, ro, Kind.STOP, x["data"] + 1)
+                m.d.comb += n.eq(used + 1)
+                prime(after_stop)
             with m.Else():
-                m.next = "CLOSE"
+                self._emit(co, ro, Kind.STOP, 0)
+                m.d.comb += n.eq(used)
+                prime(after_other)
 
-        with m.FSM():
-            with m.State("IDLE"):
-                with m.If(inp.valid):
-                    with m.Switch(tok.kind):
-                        with m.Case(Kind.DATA):
-                            fetch_seg()
-                        with m.Case(Kind.STOP):
-                            with m.If(free):
-                                m.d.comb += inp.ready.eq(1)
-                                self._emit(co, ro, Kind.STOP, tok.data + 1)
-                        with m.Case(Kind.EMPTY):
-                            with m.If(free):
-                                m.d.comb += inp.ready.eq(1)
-                                self._emit(co, ro, Kind.EMPTY)
-                                m.next = "CLOSE"
-                        with m.Case(Kind.DONE):
-                            with m.If(free):
-                                m.d.comb += inp.ready.eq(1)
-                                self._emit(co, ro, Kind.DONE)
-            with m.State("SEG"):
-                start_fiber()
-            with m.State("EMIT"):
-                nxt = pos + 1
-                m.d.comb += self.crd_rd.addr.eq(nxt)
-                with m.If(free):
-                    self._emit(co, ro, Kind.DATA, self.crd_rd.data, pos)
-                    m.d.sync += pos.eq(nxt)
-                    with m.If(nxt < end):
-                        m.d.comb += self.crd_rd.en.eq(1)
-                    with m.Else():
-                        m.next = "CLOSE"
-                # prefetch the bounds of the next fiber while this one streams
-                with m.If(inp.valid & (tok.kind == Kind.DATA) & ~pf):
-                    m.d.comb += [self.seg_lo.en.eq(1), self.seg_hi.en.eq(1)]
-                    m.d.sync += pf.eq(1)
-            with m.State("CLOSE"):
-                with m.If(inp.valid & free):
-                    with m.If(tok.kind == Kind.STOP):
-                        m.d.comb += inp.ready.eq(1)
-                        self._emit(co, ro, Kind.STOP, tok.data + 1)
-                        m.next = "IDLE"
-                    with m.Elif(tok.kind == Kind.DATA):
-                        self._emit(co, ro, Kind.STOP, 0)
-                        with m.If(pf):
-                            m.d.comb += inp.ready.eq(1)
-                            start_fiber()
-                        with m.Else():
-                            fetch_seg()
-                    with m.Else():
-                        self._emit(co, ro, Kind.STOP, 0)
-                        m.next = "IDLE"
+        with m.If(stream):
+            with m.If(free):
+                self._emit(co, ro, Kind.DATA, self.crd_rd.data, pos)
+                m.d.sync += pos.eq(pos + 1)
+                with m.If(pos + 1 < end):
+                    read(pos + 1)
+                with m.Else():
+                    m.d.sync += [stream.eq(0), pending.eq(1)]
+                    prime(A)
+        with m.Elif(pending):
+            with m.If(free & A["v"]):
+                m.d.sync += pending.eq(0)
+                close(A, 0, B, A)
+        with m.Elif(A["v"]):
+            with m.Switch(A["kind"]):
+                with m.Case(Kind.DATA):
+                    with m.If(A["lo"] < A["hi"]):
+                        with m.If(~primed):
+                            read(A["lo"])
+                            m.d.sync += primed.eq(1)
+                        with m.Elif(free):
+                            self._emit(co, ro, Kind.DATA, self.crd_rd.data, A["lo"])
+                            m.d.comb += n.eq(1)
+                            m.d.sync += [pos.eq(A["lo"] + 1), end.eq(A["hi"])]
+                            with m.If(A["lo"] + 1 < A["hi"]):
+                                read(A["lo"] + 1)
+                                m.d.sync += [stream.eq(1), primed.eq(0)]
+                            with m.Else():
+                                m.d.sync += pending.eq(1)
+                                prime(B)
+                    with m.Elif(free & B["v"]):            # empty fiber: closing only
+                        close(B, 1, view[2], B)
+                with m.Case(Kind.EMPTY):
+                    with m.If(free):
+                        self._emit(co, ro, Kind.EMPTY)
+                        m.d.comb += n.eq(1)
+                        m.d.sync += pending.eq(1)
+                        prime(B)
+                with m.Case(Kind.STOP):
+                    with m.If(free):
+                        self._emit(co, ro, Kind.STOP, A["data"] + 1)
+                        m.d.comb += n.eq(1)
+                        prime(B)
+                with m.Case(Kind.DONE):
+                    with m.If(free):
+                        self._emit(co, ro, Kind.DONE)
+                        m.d.comb += n.eq(1)
+                        m.d.sync += primed.eq(0)
+
+        # queue update: what is left of the view after consuming n
+        nq = Signal(2)                     # valid queue entries
+        m.d.comb += nq.eq(q0["v"] + q1["v"])
+        rest0 = pick(n == 0, view[0], pick(n == 1, view[1], view[2]))
+        rest1 = pick(n == 0, view[1], pick(n == 1, view[2], none))
+        for dst, src in ((q0, rest0), (q1, rest1)):
+            m.d.sync += [dst[k].eq(src[k]) for k in dst]
+        s_leaves = Signal()
+        m.d.comb += [s_leaves.eq(nq < n + 2), inp.ready.eq(~sr["v"] | s_leaves)]
+        with m.If(s_leaves):
+            m.d.sync += sr["v"].eq(0)
         with m.If(inp.valid & inp.ready):
-            m.d.sync += pf.eq(0)
-            with m.If((tok.kind == Kind.DATA) & (tok.data >= (1 << self.addr_width) - 1)):
+            m.d.sync += [sr["v"].eq(1), sr["kind"].eq(tok.kind), sr["data"].eq(tok.data)]
+            m.d.comb += [self.seg_lo.en.eq(1), self.seg_hi.en.eq(1)]
+            with m.If((tok.kind == Kind.DATA) & (tok.data >= (1 << AW) - 1)):
                 m.d.sync += self.error.eq(1)
+        m.d.comb += [self.seg_lo.addr.eq(tok.data), self.seg_hi.addr.eq(tok.data + 1)]
         return m
 
 
