@@ -168,3 +168,28 @@ def test_graph_files_round_trip(tmp_path):
         assert not g.differences(Graph.load(path)), suffix
     text = (tmp_path / "g.gv").read_text()
     assert 'comment="deep-k"' in text
+
+
+@pytest.mark.parametrize("order", ["ijkl", "iljk", "klij"])
+def test_drop_chains_run_in_cycle_mode(order):
+    # the chain above a sparse accumulator (iljk, klij: order 2) and below
+    # plain joins (ijkl) must not deadlock at FIFO depth 2: the drop takes an
+    # inner coordinate's deep subtree before the next inner coordinate, and
+    # the accumulator sends its outer coordinates row by row
+    import sys
+    import custard
+    from sim import engine
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from test_custard_verify import _positive, dims_for, supported_variants
+    name = "tensor3_ttm"
+    fm = next(f for p, v, f in supported_variants(name) if v == "s" and "".join(p) == order)
+    plan = custard.plan(name, fm, list(order))
+    g = custard.compile(name, fm, list(order))
+    assert any(n.attrs.get("deep") for n in g.nodes_of_type("crddrop"))
+    for case, seed in (("mid", 62), ("full", 1), ("sparse", 60)):
+        arrays = _positive(plan, dims_for(plan), case, seed)
+        ins = {a.name: Tensor.from_dense(np.asarray(arrays[a.name]), plan.formats[a.name])
+               for a in plan.inputs}
+        want = engine.run_graph(g, ins).output.to_dense()
+        got = engine.run_graph(g, ins, mode="cycle", fifo_depth=2)
+        assert np.array_equal(got.output.to_dense(), want), f"{order} {case} seed={seed}"

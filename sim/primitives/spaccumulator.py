@@ -23,7 +23,11 @@ closing in the inner stream (as a scanner of the result would emit).
 Sums that cancel to zero are kept (as in the reference).
 
 Timing: one input token triple per firing; a group's results leave after
-its closing stop token, one token per port per firing.
+its closing stop token, one token per port per firing. Order 2 leaves row
+by row: an outer coordinate in the firing of its row's first inner token
+(as the RTL drains its scratch), so a consumer that takes an outer
+coordinate's inner subtree before the next outer coordinate (crddrop with
+deep streams) is not blocked behind outer tokens sent ahead.
 """
 
 from __future__ import annotations
@@ -147,17 +151,25 @@ class SpAccumulator(SimPrimitive):
                         cnt_i = len(acc) + 1
                 else:
                     first = True
+                    row_log = []        # per inner token: does an outer token go with it
                     for u in sorted(acc):
                         row = acc[u]
                         if not first:
-                            oi.append(S0); ov.append(S0); cnt_i += 1
+                            oi.append(S0); ov.append(S0); row_log.append(False)
                         first = False
-                        oo.append(u); cnt_o += 1
+                        oo.append(u)
+                        row_log += [True] + [False] * (len(row) - 1)
                         for k in sorted(row):
                             oi.append(k); ov.append(row[k])
-                        cnt_i += len(row)
-                    oo.append(S(n - 2)); cnt_o += 1
-                    oi.append(S(n - 1)); ov.append(S(n - 1)); cnt_i += 1
+                    oo.append(S(n - 2))
+                    oi.append(S(n - 1)); ov.append(S(n - 1)); row_log.append(True)
+                    m = CIN
+                    for with_outer in row_log:
+                        lapp(m | BI | BV | (BO if with_outer else 0))
+                        m = 0
+                    acc = {}
+                    gouter = None
+                    continue
                 acc = {}
                 gouter = None
                 burst(log, CIN, ((BO, cnt_o), (BI, cnt_i), (BV, cnt_i)))
