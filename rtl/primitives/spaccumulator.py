@@ -61,15 +61,16 @@ class SpAccumulator(wiring.Component):
         A scratch memory indexed by ``row * ceil(dim/word) * word + inner``
         and occupancy in flip-flops at three levels: one bit per entry, one
         per ``word``-bit bitmap word (summary) and one per row. An input
-        triple reads the scratch (read port transparent to the write port, so
-        back-to-back updates of one coordinate see the previous sum) and looks
-        up its occupancy bit (forwarded from the write stage); the next cycle
-        writes ``(occupied ? old : 0) + val`` and sets the three bits. The
-        drain picks the lowest occupied row, fetches its lowest occupied
-        word into a register (clearing it and its summary bit), and reads
-        one entry per cycle from it with a priority encoder, fetching the
-        next word while it emits the last bit of the current one; untouched
-        words and rows cost nothing.
+        triple reads the scratch (read port transparent to the write port)
+        and sets its occupancy bits, noting whether the entry was occupied;
+        the next cycle registers the read data (or, for back-to-back
+        updates of one entry, the sum being written); the cycle after writes
+        ``(occupied ? old : 0) + val`` (no RAM output feeds the adder). The
+        drain picks the lowest occupied row, fetches its lowest occupied word
+        into a register (clearing it and its summary bit), and reads one
+        entry per cycle from it with a priority encoder, fetching the next
+        word while it emits the last bit of the current one; untouched words
+        and rows cost nothing.
     Timing
         Accumulation: one input triple per cycle. Drain of a non-empty
         group: ``nnz + 1`` cycles (order 1 with or without ``outer``), plus
@@ -147,22 +148,27 @@ class SpAccumulator(wiring.Component):
         pending = Signal()                     # order 1: an emitted fiber awaits its closing
         level = Signal(STOP_LEVEL_BITS)        # level of the group's closing stop
 
-        # Read-modify-write stage (one cycle behind the input). The occupancy
-        # bit is looked up at the input (forwarded from this stage), so the
-        # RAM read data only goes through an AND and the adder.
-        s1_valid = Signal()
-        s1_addr = Signal(aw)
-        s1_widx = Signal(range(nwords))
-        s1_row = Signal(range(rows))
-        s1_occ = Signal()
-        s1_val = Signal(W)
-        m.d.sync += s1_valid.eq(0)
-        with m.If(s1_valid):
-            m.d.comb += [wp.en.eq(1), wp.addr.eq(s1_addr),
-                         wp.data.eq((rp.data & s1_occ.replicate(W)) + s1_val)]
-            m.d.sync += [bitmap.bit_select(s1_addr, 1).eq(1),
-                         summ.bit_select(s1_widx, 1).eq(1),
-                         row_occ.bit_select(s1_row, 1).eq(1)]
+        # Read-modify-write pipeline: the input cycle reads the scratch (the
+        # read port is transparent to the write port) and sets the occupancy
+        # bits; stage A registers the read data, taking stage B's sum instead
+        # when B updates the same entry; stage B writes
+        # ``(occupied ? old : 0) + val``. No RAM output drives the adder.
+        sa_valid = Signal()
+        sa_addr = Signal(aw)
+        sa_occ = Signal()
+        sa_val = Signal(W)
+        sb_valid = Signal()
+        sb_addr = Signal(aw)
+        sb_occ = Signal()
+        sb_val = Signal(W)
+        sb_old = Signal(W)
+        sb_sum = Signal(W)
+        m.d.comb += sb_sum.eq((sb_old & sb_occ.replicate(W)) + sb_val)
+        m.d.sync += [sa_valid.eq(0),
+                     sb_valid.eq(sa_valid), sb_addr.eq(sa_addr), sb_occ.eq(sa_occ),
+                     sb_val.eq(sa_val),
+                     sb_old.eq(Mux(sb_valid & (sb_addr == sa_addr), sb_sum, rp.data))]
+        m.d.comb += [wp.en.eq(sb_valid), wp.addr.eq(sb_addr), wp.data.eq(sb_sum)]
 
         ci, vi = self.crd_inner.payload, self.val.payload
         ins = [self.crd_inner, self.val] + ([self.crd_outer] if outer else [])
@@ -180,8 +186,6 @@ class SpAccumulator(wiring.Component):
                          widx_in.eq(orow * row_words + col_in)]
         else:
             m.d.comb += [addr_in.eq(ci.data), widx_in.eq(col_in)]
-        occ_in = Signal()
-        m.d.comb += occ_in.eq(bitmap.bit_select(addr_in, 1) | (s1_valid & (s1_addr == addr_in)))
 
         # Drain: P picks the lowest occupied row; W fetches the row's lowest
         # occupied word into wbits (clearing it and its summary bit, and the
@@ -198,11 +202,7 @@ class SpAccumulator(wiring.Component):
         sv = Signal()                          # a read result waits in rp.data
         scrd = Signal(self.crd_width)
 
-        # rows occupied once the RMW stage has written (P also acts at the
-        # closing stop, when the group's last entry may still be in flight)
-        occ_next = Signal(rows)
-        m.d.comb += occ_next.eq(row_occ | Mux(s1_valid, Const(1, rows) << s1_row, 0))
-        row_idx, row_any = _lowest(m, occ_next, "row")
+        row_idx, row_any = _lowest(m, row_occ, "row")
         rsumm = summ.word_select(row, row_words) if rows > 1 else summ
         col, col_any = _lowest(m, rsumm, "col")
         col_rest = Signal(row_words)
@@ -229,11 +229,14 @@ class SpAccumulator(wiring.Component):
                 m.d.sync += self.error.eq(1)
             with m.Else():
                 m.d.comb += [rp.en.eq(1), rp.addr.eq(addr_in)]
-                m.d.sync += [s1_valid.eq(1), s1_addr.eq(addr_in),
-                             s1_widx.eq(widx_in), s1_occ.eq(occ_in),
-                             s1_val.eq(vi.data)]
+                m.d.sync += [sa_valid.eq(1), sa_addr.eq(addr_in),
+                             sa_occ.eq(bitmap.bit_select(addr_in, 1)), sa_val.eq(vi.data),
+                             bitmap.bit_select(addr_in, 1).eq(1),
+                             summ.bit_select(widx_in, 1).eq(1)]
                 if order == 2:
-                    m.d.sync += s1_row.eq(self.crd_outer.payload.data)
+                    m.d.sync += row_occ.bit_select(self.crd_outer.payload.data, 1).eq(1)
+                else:
+                    m.d.sync += row_occ.eq(1)
                 if outer:
                     m.d.sync += gouter.eq(self.crd_outer.payload.data)
 
