@@ -1,7 +1,8 @@
 """rtl/primitives/crddrop.py on the Amaranth simulator: spec vectors (outer
 stream as the spec states it, inner stream as design.md difference 1 says),
 random fibertrees against the golden model with stalls, the vals=true
-variant, throughput, parameter checks."""
+variant, deep streams (hand-derived and random, 1 and 2 deep levels),
+throughput, parameter checks."""
 
 import random
 
