@@ -193,3 +193,24 @@ def test_drop_chains_run_in_cycle_mode(order):
         want = engine.run_graph(g, ins).output.to_dense()
         got = engine.run_graph(g, ins, mode="cycle", fifo_depth=2)
         assert np.array_equal(got.output.to_dense(), want), f"{order} {case} seed={seed}"
+
+
+def test_four_level_output_is_canonical():
+    # X:ssss: a chain of three drops, the top one with two deep streams; also
+    # in cycle mode at FIFO depth 2 (the drops move deep subtrees depth first)
+    import custard
+    from sim import engine
+    g = custard.compile("X(i,j,k,l)=B(i,j,k,l)*C(i,j,k,l)")
+    assert sorted((n.attrs["outer"], n.attrs.get("deep") or []) for n in
+                  g.nodes_of_type("crddrop")) == [("i", ["k", "l"]), ("j", ["l"]), ("k", [])]
+    rng = np.random.default_rng(5)
+    for trial in range(12):
+        B, C = ((rng.random((3, 3, 3, 3)) < 0.3) * rng.integers(1, 5, (3, 3, 3, 3))
+                for _ in range(2))
+        ins = {"B": Tensor.from_dense(B, "ssss"), "C": Tensor.from_dense(C, "ssss")}
+        for mode in ("functional", "cycle"):
+            out = engine.run_graph(g, ins, mode=mode, fifo_depth=2).output
+            assert np.array_equal(out.to_dense(), B * C), f"trial={trial} {mode}"
+            for lvl in range(1, 4):
+                seg = np.asarray(out.levels[lvl].arrays["seg"])
+                assert np.all(np.diff(seg) > 0), f"trial={trial}: empty fiber in level {lvl}"

@@ -32,8 +32,10 @@ Timing: an outer coordinate moves into a register in a firing of its own
 (so the outer FIFO never waits on the inner fiber, which may need the next
 outer element upstream to close); then one inner token per firing; outputs
 leave as soon as they are known, one per port per firing. The deep subtree
-of an inner coordinate moves right after it, one token per deep port per
-firing (the RTL moves it concurrently with the inner stream).
+of an inner coordinate moves right after it, depth first (a coordinate,
+then its own subtree; a closing with its counterparts below in one
+firing), which is the order an upstream drop or scanner chain produces it
+(the RTL moves each deep stream concurrently with the inner stream).
 """
 
 from __future__ import annotations
@@ -121,35 +123,45 @@ class CrdDrop(SimPrimitive):
             DC |= self.cbit(p)
             DO |= self.obit(p)
 
-        def deep_subtree():
-            """Move the deep tokens under the inner coordinate just consumed:
-            up to its closing at depth ``d`` (``S(d-1)``, passed) or the
-            counterpart of the next inner stop token (``>= S(d)``, left)."""
-            moves = []
-            for k, (p, st) in enumerate(zip(dports, dstreams)):
-                d, i, n = k + 1, dpos[k], 0
-                while True:
-                    if i >= len(st):
-                        raise self.missing_d(p, st)
-                    y = st[i]
-                    if y is D:
-                        raise self.error(f"{p} is done inside the fiber of inner "
-                                         f"coordinate {s[ii - 1]}", (p, i), ("inner", ii - 1))
-                    if type(y) is Stop and y.level >= d:
-                        break
-                    douts[k].append(y)
-                    i += 1
-                    n += 1
-                    if type(y) is Stop and y.level == d - 1:
-                        break
-                dpos[k] = i
-                moves.append(n)
-            for r in range(max(moves, default=0)):
-                m = 0
-                for k, n in enumerate(moves):
-                    if n > r:
-                        m |= self.cbit(dports[k]) | self.obit(dports[k])
-                log.append(m)
+        def deep_subtree(e=0):
+            """Move the deep tokens under the coordinate just consumed at
+            depth ``e`` (0 = inner) in depth-first order, as the levels were
+            produced: each coordinate of ``deep_(e+1)`` is followed by its
+            own subtree; a closing ``S0`` leaves with its counterparts below
+            (``S(f-e-1)`` on deep port ``f``) in one firing and ends the
+            subtree; a higher closing is the counterpart of the parent's
+            closing and is left for it."""
+            k = e                      # index of deep port e+1
+            p, st = dports[k], dstreams[k]
+            while True:
+                i = dpos[k]
+                if i >= len(st):
+                    raise self.missing_d(p, st)
+                y = st[i]
+                if y is D:
+                    raise self.error(f"{p} is done inside the fiber of inner "
+                                     f"coordinate {s[ii - 1]}", (p, i), ("inner", ii - 1))
+                if type(y) is Stop:
+                    if y.level >= 1:
+                        return
+                    m = 0
+                    for f in range(k, len(dports)):
+                        pf, sf, j = dports[f], dstreams[f], dpos[f]
+                        want = S(f - k)
+                        if j >= len(sf) or sf[j] is not want:
+                            raise self.error(f"{p} {y} must pair with {pf} {want}, got "
+                                             f"{sf[j] if j < len(sf) else 'nothing'}",
+                                             (p, i), (pf, j))
+                        douts[f].append(want)
+                        dpos[f] = j + 1
+                        m |= self.cbit(pf) | self.obit(pf)
+                    log.append(m)
+                    return
+                douts[k].append(y)
+                dpos[k] = i + 1
+                log.append(self.cbit(p) | self.obit(p))
+                if k + 1 < len(dports):
+                    deep_subtree(e + 1)
 
         def deep_pair(x, pos):
             """Consume the deep counterparts of inner token ``x`` (``Sn`` or
