@@ -66,17 +66,18 @@ class SpAccumulator(wiring.Component):
         the next cycle registers the read data (or, for back-to-back
         updates of one entry, the sum being written); the cycle after writes
         ``(occupied ? old : 0) + val`` (no RAM output feeds the adder). The
-        drain picks the lowest occupied row, fetches its lowest occupied word
-        into a register (clearing it and its summary bit), and reads one
-        entry per cycle from it with a priority encoder, fetching the next
-        word while it emits the last bit of the current one; untouched words
-        and rows cost nothing.
+        drain picks the lowest occupied row, then its lowest occupied word
+        (clearing its summary bit), moves that word into a register
+        (clearing it) and reads one entry per cycle from it with a priority
+        encoder; the next word is picked and moved while the current one
+        emits its entries, so untouched words and rows cost nothing. Each of
+        these steps is a registered stage (Fmax).
     Timing
         Accumulation: one input triple per cycle. Drain of a non-empty
-        group: ``nnz + 1`` cycles (order 1 with or without ``outer``), plus
-        for order 2 one header cycle per row with entries and, when a row's
-        last word holds a single entry, one cycle to pick the next row;
-        independent of ``dim``. Then the closing stop tokens take two
+        group, independent of ``dim``: ``nnz + 1`` cycles for order 1 (with
+        or without ``outer``); for order 2 at most ``nnz + 2`` plus two per
+        row with entries (its header, and picking the row when its
+        predecessor's last word held a single entry). Then the closing stop tokens take two
         cycles during which the next group's triples are already accepted;
         an empty group costs one cycle. The inputs stall during the drain.
         Outputs are registered; input ``ready`` depends on output ``ready``
@@ -187,12 +188,18 @@ class SpAccumulator(wiring.Component):
         else:
             m.d.comb += [addr_in.eq(ci.data), widx_in.eq(col_in)]
 
-        # Drain: P picks the lowest occupied row; W fetches the row's lowest
-        # occupied word into wbits (clearing it and its summary bit, and the
-        # row bit with the row's last word); E reads one entry per cycle.
-        # W refills wbits while E emits its last bit.
+        # Drain: P picks the lowest occupied row; W1 picks the row's lowest
+        # occupied word (clearing its summary bit, and the row bit with the
+        # row's last word) into nx_*; W2 moves that word into wbits (clearing
+        # it); E reads one entry per cycle. W2 refills wbits while E emits
+        # its last bit.
         have_row = Signal()
         row = Signal(range(rows))
+        nx_valid = Signal()
+        nx_widx = Signal(range(nwords))
+        nx_row = Signal(range(rows))
+        nx_crd = Signal(range(stride))
+        nx_addr = Signal(aw)
         wbits = Signal(word)
         wrow = Signal(range(rows))             # row of the word in wbits
         wcrd = Signal(range(stride))           # inner coordinate of its bit 0
@@ -212,12 +219,25 @@ class SpAccumulator(wiring.Component):
         m.d.comb += bit_rest.eq(wbits & ~(Const(1, word) << bit)[:word])
         need_hdr = Signal()
         if outer:
-            # the row whose entries come next: wbits's, else the one W fetches
-            # from (so the header overlaps the fetch)
-            hdr_row = Mux(bit_any, wrow, row)
-            m.d.comb += need_hdr.eq((bit_any | have_row) & (~row_open | (hdr_row != cur_row)))
+            # the row whose entries come next: wbits's, else nx_*'s, else the
+            # one W1 picks from (so the header overlaps the fetch)
+            hdr_row = Mux(bit_any, wrow, Mux(nx_valid, nx_row, row))
+            m.d.comb += need_hdr.eq((bit_any | nx_valid | have_row)
+                                    & (~row_open | (hdr_row != cur_row)))
         e_fire = Signal()
         m.d.comb += e_fire.eq(bit_any & ~need_hdr & (~sv | free_iv))
+
+        w2_fire = Signal()
+        m.d.comb += w2_fire.eq(nx_valid & (~bit_any | (e_fire & (bit_rest == 0))))
+
+        def w1():
+            widx = (row * row_words + col) if rows > 1 else col
+            m.d.sync += [nx_valid.eq(1), nx_widx.eq(widx), nx_row.eq(row),
+                         nx_crd.eq(col * word),
+                         nx_addr.eq((row * stride if rows > 1 else 0) + col * word),
+                         summ.bit_select(widx, 1).eq(0)]
+            with m.If(col_rest == 0):
+                m.d.sync += [have_row.eq(0), row_occ.bit_select(row, 1).eq(0)]
 
         def accept_data():
             # a triple of the group being accumulated
@@ -253,6 +273,8 @@ class SpAccumulator(wiring.Component):
                                              have_row.eq(row_any), row.eq(row_idx)]
                                 with m.If(row_any):
                                     m.next = "SCAN"
+                                    if rows == 1:      # the group's summary is complete
+                                        w1()
                                 with m.Else():
                                     m.next = "TAIL"
                         with m.Case(Kind.DONE):
@@ -297,17 +319,17 @@ class SpAccumulator(wiring.Component):
                         ov.load(kind=Kind.DATA, data=rp.data)
                     m.d.comb += [rp.en.eq(1), rp.addr.eq(waddr + bit)]
                     m.d.sync += [sv.eq(1), scrd.eq(wcrd + bit), wbits.eq(bit_rest)]
-                # W (after E: its refill overrides E's wbits update)
-                with m.If(have_row & (~bit_any | (e_fire & (bit_rest == 0)))):
-                    widx = (row * row_words + col) if rows > 1 else col
-                    m.d.sync += [wbits.eq(bitmap.word_select(widx, word)),
-                                 bitmap.word_select(widx, word).eq(0),
-                                 summ.bit_select(widx, 1).eq(0),
-                                 wrow.eq(row), wcrd.eq(col * word),
-                                 waddr.eq((row * stride if rows > 1 else 0) + col * word)]
-                    with m.If(col_rest == 0):
-                        m.d.sync += [have_row.eq(0), row_occ.bit_select(row, 1).eq(0)]
-                with m.If(~have_row & ~row_any & (~bit_any | (e_fire & (bit_rest == 0)))):
+                # W2 (after E: its refill overrides E's wbits update)
+                with m.If(w2_fire):
+                    m.d.sync += [wbits.eq(bitmap.word_select(nx_widx, word)),
+                                 bitmap.word_select(nx_widx, word).eq(0),
+                                 wrow.eq(nx_row), wcrd.eq(nx_crd), waddr.eq(nx_addr),
+                                 nx_valid.eq(0)]
+                # W1 (after W2: it refills nx_*)
+                with m.If(have_row & (~nx_valid | w2_fire)):
+                    w1()
+                with m.If(~have_row & ~row_any & ~nx_valid
+                          & (~bit_any | (e_fire & (bit_rest == 0)))):
                     m.next = "TAIL"
             with m.State("TAIL"):
                 # the next group's triples enter meanwhile (the drain is over;
