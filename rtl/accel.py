@@ -91,7 +91,8 @@ class UnsupportedGraphError(UserError):
 class AccelParams:
     """Generator parameters.
 
-    ``fifo_depth`` entries per edge FIFO (>= 2); ``crd_width``/``val_width``
+    ``fifo_depth`` entries per edge FIFO (>= 2; edges on the short side of
+    paths that fork and meet again get more, :func:`edge_depths`); ``crd_width``/``val_width``
     data bits of crd/ref and value streams; ``mem_depth`` default entries of
     every array memory and ``mem_depths`` per-array overrides
     (``{"B1_crd": 4096}``), powers of two up to ``2**(crd_width-1)`` (the two
@@ -297,6 +298,35 @@ def _plan(node, graph: Graph, p: AccelParams, aw) -> _Plan:
     raise ValueError(f"no RTL for node type {t!r}")
 
 
+#: Cycles of latency assumed per hop (primitive + FIFO) when balancing paths.
+HOP_LATENCY = 2
+#: Most entries balancing adds to one edge FIFO.
+MAX_BALANCE = 30
+
+
+def edge_depths(graph: Graph, edges: list, fifo_depth: int) -> list[int]:
+    """FIFO depth of each of ``edges`` (of the lowered ``graph``): ``fifo_depth``
+    plus room for the latency by which the edge's path is shorter than the
+    longest path into its consumer.
+
+    Where paths fork (fan-out, or a node with several outputs) and meet again
+    (a node with several inputs), the short path must buffer the tokens that
+    the long path still has in flight, or the producer stalls on the full
+    short-path FIFO (joint ready) and the whole pipeline runs at the rate its
+    latency allows. An edge ``u -> v`` gets ``HOP_LATENCY`` extra entries per
+    hop of ``level(v) - level(u) - 1`` (level: the longest path in hops from a
+    source), at most ``MAX_BALANCE``.
+    """
+    level: dict = {}
+    ins: dict = {}
+    for e in graph.edges:
+        ins.setdefault(e.dst, []).append(e.src)
+    for nid in graph.topological_order():
+        level[nid] = max((level[u] + 1 for u in ins.get(nid, ())), default=0)
+    return [fifo_depth + min(MAX_BALANCE, HOP_LATENCY * (level[e.dst] - level[e.src] - 1))
+            for e in edges]
+
+
 def _why_not(node, graph, p) -> str | None:
     """None if ``node`` can be built, else the reason."""
     try:
@@ -370,6 +400,7 @@ class Accelerator(wiring.Component):
         low, _ = lower_graph(graph)
         self.lowered = low
         self.edges = list(low.edges)
+        self.edge_depths = edge_depths(low, self.edges, p.fifo_depth)
         self._layout()
         self.sel_width = max(1, ceil_log2(len(self.arrays) + 1))
         naddr = max([a.depth for a in self.arrays] +
@@ -464,7 +495,7 @@ class Accelerator(wiring.Component):
             "arrays": [a.to_dict() for a in self.arrays],
             "registers": [r.to_dict() for r in self.registers],
             "edges": [{"index": k, "src": e.src, "src_port": e.src_port, "dst": e.dst,
-                       "dst_port": e.dst_port, "type": e.type,
+                       "dst_port": e.dst_port, "type": e.type, "depth": self.edge_depths[k],
                        "src_name": node_name(low.nodes[e.src]),
                        "dst_name": node_name(low.nodes[e.dst])}
                       for k, e in enumerate(self.edges)],
@@ -507,7 +538,7 @@ class Accelerator(wiring.Component):
         for k, e in enumerate(self.edges):
             f = rtl_prims.build("fifo", width=0 if e.type == "repsig" else
                                 (p.val_width if e.type == "val" else p.crd_width),
-                                depth=p.fifo_depth, signed=e.type == "val",
+                                depth=self.edge_depths[k], signed=e.type == "val",
                                 fall_through=True)
             fifos.append((f"fifo{k}", f))
         groups: dict = {}

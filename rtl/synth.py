@@ -789,7 +789,8 @@ def accelerator_configs(graph, params=None) -> list[dict]:
         add(plan.rtl, {k: v for k, v in plan.params.items() if v is not None}, node_name(n))
     for k, e in enumerate(acc.edges):
         width = 0 if e.type == "repsig" else (p.val_width if e.type == "val" else p.crd_width)
-        add("fifo", {"width": width, "depth": p.fifo_depth, "signed": e.type == "val"}, f"fifo{k}")
+        add("fifo", {"width": width, "depth": acc.edge_depths[k], "signed": e.type == "val",
+                     "fall_through": True}, f"fifo{k}")
     return list(groups.values())
 
 
