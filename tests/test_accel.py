@@ -57,6 +57,25 @@ def test_every_test_graph_builds():
         assert outs and all(a.length_addr is not None for a in outs)
 
 
+def test_edge_fifos_balance_fork_join_paths():
+    # matmul_ikj: a fork (a scanner's crd and ref, a fan-out) meets again in
+    # crddrop/spaccumulator; the short side buffers the long side's latency
+    from rtl.accel import HOP_LATENCY, edge_depths
+    g = graphs.matmul_ikj()
+    acc = Accelerator(g, AccelParams(fifo_depth=3))
+    low = acc.lowered
+    assert acc.edge_depths == edge_depths(low, acc.edges, 3)
+    level = {}
+    for nid in low.topological_order():
+        level[nid] = max((level[e.src] + 1 for e in low.edges if e.dst == nid), default=0)
+    for e, d in zip(acc.edges, acc.edge_depths):
+        gap = level[e.dst] - level[e.src] - 1
+        assert d == 3 + min(30, HOP_LATENCY * gap), (e, d)
+    assert min(acc.edge_depths) == 3 and max(acc.edge_depths) > 3
+    man = acc.manifest_body()
+    assert [e["depth"] for e in man["edges"]] == acc.edge_depths
+
+
 def test_unsupported_node_is_refused_with_the_list(monkeypatch):
     reg = dict(rtl_prims._REGISTRY)
     rtl_prims._load_all()
