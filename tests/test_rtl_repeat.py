@@ -80,6 +80,19 @@ def test_repeat_throughput():
     assert res.cycles <= len(sig) + 2
 
 
+@pytest.mark.parametrize("pattern, refs, sig", [
+    # references repeated zero times (mat_mattransmul's repeat over j)
+    ("zero repeats", " ".join(map(str, range(40))) + " S0 D", " ".join(["S"] * 40) + " D"),
+    ("mixed", " ".join(map(str, range(40))) + " S0 D",
+     " ".join(["R S S R R S"] * 13) + " R S D"),
+])
+def test_repeat_throughput_zero_repeats(pattern, refs, sig):
+    res = run_stream_sim(Repeat(crd_width=8), {"ref": refs, "repsig": sig})
+    ins = {"ref": parse(refs), "repsig": parse(sig)}
+    assert res.outputs["ref_out"] == golden("repeat", ins, index="j")["ref"]
+    assert res.cycles <= len(ins["repsig"]) + 2, f"{pattern}: {res.cycles} cycles"
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_repsiggen_random(seed):
     rng = random.Random(seed)

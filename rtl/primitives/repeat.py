@@ -33,10 +33,14 @@ class Repeat(wiring.Component):
     Parameters
         ``crd_width`` 1..64 (default 16), ``root``.
     Timing
-        One output token per repeat-signal token per cycle; a reference
-        repeated zero times (``S`` right after loading) costs one extra cycle
-        to load it. Output registered, latency 1 cycle. ``ready`` of both
-        inputs depends combinationally on ``ref_out.ready``.
+        One output token per repeat-signal token per cycle. The next input
+        reference is loaded as soon as it is visible (while the previous one
+        is released, or while the repeat signal waits), so a reference
+        repeated zero times costs no extra cycle; it does cost one when it
+        arrives together with its ``S``, right after a stop token or after an
+        ``S`` that found no reference. Output registered, latency 1 cycle.
+        ``ready`` of both inputs depends combinationally on ``ref_out.ready``
+        (and ``ref.ready`` on ``ref.valid``).
     """
 
     def __init__(self, crd_width: int = 16, root: bool = False):
@@ -68,6 +72,13 @@ class Repeat(wiring.Component):
                 | ((sig == Kind.STOP) & ~held_v & (tok.kind == Kind.DONE))
                 | ((sig == Kind.DONE) & (held_v | (tok.kind != Kind.DONE))))):
             m.d.sync += self.error.eq(1)
+        in_ref = Signal()
+        m.d.comb += in_ref.eq(inp.valid & ((tok.kind == Kind.DATA) | (tok.kind == Kind.EMPTY)))
+        # load the next reference as soon as it is visible, so that an S for
+        # it (zero repeats) can peek at the token behind it at once
+        with m.If(~go & ~held_v & in_ref):
+            m.d.comb += inp.ready.eq(1)
+            m.d.sync += [held.eq(tok), held_v.eq(1)]
         with m.If(go):
             with m.Switch(rs.payload.kind):
                 with m.Case(Kind.DATA):                       # R
@@ -88,6 +99,9 @@ class Repeat(wiring.Component):
                                 out.load(kind=Kind.STOP, data=tok.data + 1)
                             with m.Else():
                                 out.load(kind=Kind.STOP, data=0)
+                                with m.If(in_ref):            # the peeked reference: load it now
+                                    m.d.comb += inp.ready.eq(1)
+                                    m.d.sync += [held.eq(tok), held_v.eq(1)]
                     with m.Elif(inp.valid):
                         with m.If(tok.kind == Kind.STOP):
                             m.d.comb += [rs.ready.eq(1), inp.ready.eq(1)]
