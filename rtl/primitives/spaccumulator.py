@@ -61,10 +61,10 @@ class SpAccumulator(wiring.Component):
         A scratch memory indexed by ``row * ceil(dim/word) * word + inner``
         and occupancy in flip-flops at three levels: one bit per entry, one
         per ``word``-bit bitmap word (summary) and one per row. An input
-        triple reads the scratch (read port transparent to the write port)
-        and sets its occupancy bits, noting whether the entry was occupied;
-        the next cycle registers the read data (or, for back-to-back
-        updates of one entry, the sum being written); the cycle after writes
+        triple reads the scratch (read port transparent to the write port);
+        the next cycle registers the read data (or, for back-to-back updates
+        of one entry, the sum being written) and the entry's occupancy bit,
+        and sets it; the cycle after writes
         ``(occupied ? old : 0) + val`` (no RAM output feeds the adder). The
         drain picks the lowest occupied row, then its lowest occupied word
         (clearing its summary bit), moves that word into a register
@@ -150,13 +150,13 @@ class SpAccumulator(wiring.Component):
         level = Signal(STOP_LEVEL_BITS)        # level of the group's closing stop
 
         # Read-modify-write pipeline: the input cycle reads the scratch (the
-        # read port is transparent to the write port) and sets the occupancy
-        # bits; stage A registers the read data, taking stage B's sum instead
-        # when B updates the same entry; stage B writes
-        # ``(occupied ? old : 0) + val``. No RAM output drives the adder.
+        # read port is transparent to the write port) and sets the summary
+        # and row bits; stage A registers the read data, taking stage B's sum
+        # instead when B updates the same entry, and the entry's occupancy
+        # bit (then sets it); stage B writes ``(occupied ? old : 0) + val``.
+        # No RAM output drives the adder.
         sa_valid = Signal()
         sa_addr = Signal(aw)
-        sa_occ = Signal()
         sa_val = Signal(W)
         sb_valid = Signal()
         sb_addr = Signal(aw)
@@ -166,10 +166,13 @@ class SpAccumulator(wiring.Component):
         sb_sum = Signal(W)
         m.d.comb += sb_sum.eq((sb_old & sb_occ.replicate(W)) + sb_val)
         m.d.sync += [sa_valid.eq(0),
-                     sb_valid.eq(sa_valid), sb_addr.eq(sa_addr), sb_occ.eq(sa_occ),
+                     sb_valid.eq(sa_valid), sb_addr.eq(sa_addr),
+                     sb_occ.eq(bitmap.bit_select(sa_addr, 1)),
                      sb_val.eq(sa_val),
                      sb_old.eq(Mux(sb_valid & (sb_addr == sa_addr), sb_sum, rp.data))]
         m.d.comb += [wp.en.eq(sb_valid), wp.addr.eq(sb_addr), wp.data.eq(sb_sum)]
+        with m.If(sa_valid):
+            m.d.sync += bitmap.bit_select(sa_addr, 1).eq(1)
 
         ci, vi = self.crd_inner.payload, self.val.payload
         ins = [self.crd_inner, self.val] + ([self.crd_outer] if outer else [])
@@ -250,8 +253,7 @@ class SpAccumulator(wiring.Component):
             with m.Else():
                 m.d.comb += [rp.en.eq(1), rp.addr.eq(addr_in)]
                 m.d.sync += [sa_valid.eq(1), sa_addr.eq(addr_in),
-                             sa_occ.eq(bitmap.bit_select(addr_in, 1)), sa_val.eq(vi.data),
-                             bitmap.bit_select(addr_in, 1).eq(1),
+                             sa_val.eq(vi.data),
                              summ.bit_select(widx_in, 1).eq(1)]
                 if order == 2:
                     m.d.sync += row_occ.bit_select(self.crd_outer.payload.data, 1).eq(1)
