@@ -19,7 +19,7 @@ start      in     pulse: reset the datapath and run it once
 busy       out    high from the cycle after ``start`` until done/deadlock
 done       out    every writer consumed ``D`` (stays high until ``start``)
 deadlock   out    no token moved for ``watchdog`` cycles while busy
-error      out    a writer saw a bad token or overflowed its memory
+error      out    a primitive flagged malformed input, an out-of-range reference or a memory overflow
 cycles     out    cycles spent busy in the last run (32 bits)
 wr_en      in     write ``wr_data`` at ``wr_addr`` of ``wr_sel``
 wr_sel     in     0: configuration registers; k >= 1: input array k
@@ -611,9 +611,11 @@ class Accelerator(wiring.Component):
                     wiring.connect(m, port, mem.write_port())
                 else:
                     wiring.connect(m, port, mem.read_port())
+            if "error" in comp.signature.members:
+                # every primitive's sticky malformed-input / overflow flag
+                writers_err.append(comp.error)
             if plan.rtl == "fiberwrite":
                 writers_done.append(comp.done)
-                writers_err.append(comp.error)
                 if plan.params.get("vals"):
                     lengths[plan.mems["vals_wr"]] = comp.vals_len
                 else:
