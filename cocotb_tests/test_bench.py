@@ -6,30 +6,13 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from cocotb_tests.broken import DropsValid
 from cocotb_tests.harness import Vector, run_vectors
 from rtl.encoding import Kind, token_stream
 from rtl.primitives.fiberlookup import CompressedScanner
 from rtl.primitives.fifo import token_fifo
 
 STREAM = "0 1 S0 2 3 S0 4 S1 D"
-
-
-class DropsValid(wiring.Component):
-    """Broken on purpose: valid falls after one stalled cycle."""
-    i: In(token_stream(8))
-    o: Out(token_stream(8))
-
-    def elaborate(self, platform):
-        m = Module()
-        age = Signal()
-        m.d.comb += self.i.ready.eq(~self.o.valid)
-        with m.If(self.o.valid):
-            m.d.sync += age.eq(~age)
-            with m.If(self.o.ready | age):
-                m.d.sync += [self.o.valid.eq(0), age.eq(0)]
-        with m.Elif(self.i.valid):
-            m.d.sync += [self.o.valid.eq(1), self.o.payload.eq(self.i.payload)]
-        return m
 
 
 class SwapStops(wiring.Component):

@@ -67,7 +67,7 @@ def _selected(argv: list[str]) -> str | None:
 
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     """The top-level parser. Only ``selected``'s module is imported; the other
-    subcommands get a placeholder parser that lists them in ``--help``."""
+    subcommands get a bare parser (name and help line) so ``--help`` lists them."""
     p = argparse.ArgumentParser(
         prog=PROG,
         description="Sparse Abstract Machine flow: graphs, golden model, hardware.")

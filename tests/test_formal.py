@@ -7,6 +7,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from cocotb_tests.broken import DropsValid
 from rtl.encoding import token_stream
 from rtl.formal import check_stream_rules
 from rtl.primitives import registry
@@ -31,24 +32,6 @@ def test_stream_rules(case, tmp_path):
     assert res.ok, f"{name} {params}: bmc={res.bmc} cover={res.cover} ({res.workdir})\n{res.log}"
 
 
-class _DropsValid(wiring.Component):
-    """Broken on purpose: valid falls after one stalled cycle."""
-    i: In(token_stream(2))
-    o: Out(token_stream(2))
-
-    def elaborate(self, platform):
-        m = Module()
-        age = Signal()
-        m.d.comb += self.i.ready.eq(~self.o.valid)
-        with m.If(self.o.valid):
-            m.d.sync += age.eq(~age)
-            with m.If(self.o.ready | age):
-                m.d.sync += [self.o.valid.eq(0), age.eq(0)]
-        with m.Elif(self.i.valid):
-            m.d.sync += [self.o.valid.eq(1), self.o.payload.eq(self.i.payload)]
-        return m
-
-
 class _ChangesPayload(wiring.Component):
     """Broken on purpose: the payload counts while stalled."""
     i: In(token_stream(2))
@@ -67,7 +50,8 @@ class _ChangesPayload(wiring.Component):
 
 
 @pytest.mark.formal
-@pytest.mark.parametrize("cls", [_DropsValid, _ChangesPayload])
+@pytest.mark.parametrize("cls", [lambda: DropsValid(2), _ChangesPayload],
+                         ids=["DropsValid", "ChangesPayload"])
 def test_negative_control(cls, tmp_path):
     res = check_stream_rules(cls(), depth=8, workdir=tmp_path)
-    assert not res.ok and res.bmc == "FAIL", f"{cls.__name__}: bmc={res.bmc}"
+    assert not res.ok and res.bmc == "FAIL", f"bmc={res.bmc}"
