@@ -3,7 +3,7 @@ check through yowasp-sby + z3, see rtl/formal.py), plus negative controls."""
 
 
 import pytest
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
