@@ -2,7 +2,7 @@
 token and a malformed output stream (negative controls, Icarus only)."""
 
 import pytest
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
