@@ -48,7 +48,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from amaranth.hdl import Elaboratable, Module, ResetInserter, Shape, Signal, signed, unsigned
-from amaranth.lib import memory, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
@@ -58,6 +58,7 @@ from sam.lower import lower_graph
 
 from . import primitives as rtl_prims
 from .encoding import ENCODING_VERSION, check_width
+from .ram import Ram, read_latency
 from .stream import check_int
 
 __all__ = ["PARAM_RANGES", "AccelParams", "Accelerator", "UnsupportedGraphError", "ArraySpec",
@@ -588,7 +589,7 @@ class Accelerator(wiring.Component):
         mems = {}
         for a in self.arrays:
             shape = signed(a.width) if a.signed else unsigned(a.width)
-            mem = memory.Memory(shape=shape, depth=a.depth, init=[])
+            mem = Ram(shape=shape, depth=a.depth)
             m.submodules[f"mem_{a.name}"] = mem
             mems[a.name] = mem
             if a.role == "input":
@@ -610,7 +611,7 @@ class Accelerator(wiring.Component):
                 if "wr" in member:
                     wiring.connect(m, port, mem.write_port())
                 else:
-                    wiring.connect(m, port, mem.read_port())
+                    wiring.connect(m, port, mem.read_port(latency=read_latency(comp, member)))
             if "error" in comp.signature.members:
                 # every primitive's sticky malformed-input / overflow flag
                 writers_err.append(comp.error)

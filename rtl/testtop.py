@@ -2,9 +2,10 @@
 
 Benches and the formal harness want a design whose only interfaces are
 streams and plain signals. :class:`MemTestTop` wraps a primitive, creates one
-:class:`amaranth.lib.memory.Memory` per memory name in
+:class:`rtl.ram.Ram` per memory name in
 ``dut.memory_ports`` (depth ``2**addr_width`` of the port), connects the
-primitive's read and write ports to it, and exposes
+primitive's read and write ports to it (each read port with the latency the
+primitive asks for, :func:`rtl.ram.read_latency`), and exposes
 
 * ``load_<mem>: Out(write_port(...))`` for every memory the primitive reads:
   the bench (or host) writes the contents before starting the streams;
@@ -20,9 +21,10 @@ outputs) is forwarded under the same name.
 from __future__ import annotations
 
 from amaranth.hdl import Module
-from amaranth.lib import memory, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from .ram import Ram, read_latency
 from .stream import is_read_port, is_write_port, read_port, write_port
 
 __all__ = ["MemTestTop", "memory_specs", "wrap_for_test"]
@@ -83,11 +85,12 @@ class MemTestTop(wiring.Component):
             else:
                 m.d.comb += ours.eq(theirs)
         for mem, spec in self.mems.items():
-            store = memory.Memory(shape=spec["shape"], depth=1 << spec["addr_width"],
-                                  init=self.init.get(mem, []))
+            store = Ram(shape=spec["shape"], depth=1 << spec["addr_width"],
+                        init=self.init.get(mem, []))
             m.submodules[f"mem_{mem}"] = store
             for port in spec["read"]:
-                wiring.connect(m, getattr(dut, port), store.read_port())
+                wiring.connect(m, getattr(dut, port),
+                               store.read_port(latency=read_latency(dut, port)))
             for port in spec["write"]:
                 wiring.connect(m, getattr(dut, port), store.write_port())
             if spec["read"]:
