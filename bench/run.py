@@ -1,7 +1,7 @@
 """``make bench``: cycle, speed and synthesis benchmarks into ``build/bench/``.
 
     .venv/bin/python -m bench.run [--out build/bench] [--kernels spmm,spmv]
-        [--sizes 16,32,64] [--densities 0.05,0.2] [--no-rtl] [--no-synth]
+        [--sizes 32,64] [--densities 0.05,0.2] [--no-rtl] [--no-synth]
         [--no-speed] [--seeds N] [--quick]
 
 Sections (each a key of ``results.json``; ``results.md`` has the tables and
@@ -12,8 +12,21 @@ Sections (each a key of ``results.json``; ``results.md`` has the tables and
   with small integer values, as the RTL datapath is integer) and on random
   operands of growing size and density. Per run: RTL cycles (Verilator, the
   ``sam verify`` bench: result checked against the golden model), the golden
-  model's cycle estimate, the ideal bound (most tokens on one edge) and the
-  ratios; the three nodes with most stall cycles in the golden model.
+  model's cycle estimate, the ideal bound and the ratios; the three nodes
+  with most stall cycles in the golden model.
+
+  The ideal bound (:func:`rtl.verify.ideal_bound`) is a lower bound on the
+  cycles of any implementation whose primitives take at most one step per
+  cycle and register their outputs: the busiest node's steps (the most
+  tokens on one of its ports; for an intersect/union the comparisons, one
+  per step, consuming both heads only when they pair) plus the pipeline
+  fill to it and drain after it (one cycle per primitive; a node closes its
+  output stream only after it has seen ``D`` on every input). It comes from
+  the golden model's functional streams and firing logs, so it does not
+  depend on FIFO depths or stalls. ``ideal_edge`` (the most tokens on one
+  edge, the old bound) is kept as a second column. The synthetic sizes
+  start at n=32 (quick mode: n=64) so that the ratio measures throughput
+  rather than a short run's fill.
 * ``golden_speed``: ``bench.sim_speed`` (functional tokens/s, cycle-mode
   cycles/s).
 * ``rtl_speed``: accelerator cycles per wall-clock second under Verilator and
@@ -164,7 +177,7 @@ def run_kernel(kernel, ds, params, rng, sim: str = "verilator") -> dict:
     driver = HostDriver(built.manifest, built.graph)
     _, tensors = driver.bind(ins)
     golden = run_graph(built.graph, tensors, mode="cycle", fifo_depth=params.fifo_depth)
-    # the busiest node bounds the run (ideal = its token count); the most
+    # the busiest node bounds the run (ideal = its steps + fill); the most
     # back-pressured one shows where FIFOs fill
     stats = golden.stats
     busiest = sorted(stats.items(), key=lambda x: -x[1].get("busy", 0))[:1]
@@ -175,7 +188,8 @@ def run_kernel(kernel, ds, params, rng, sim: str = "verilator") -> dict:
         "n": ds.get("n"), "density": ds.get("density"),
         "nnz": {k: int(np.count_nonzero(v.vals)) for k, v in ins.items() if hasattr(v, "vals")},
         "status": res.status, "rtl_cycles": res.rtl_cycles, "golden_cycles": res.golden_cycles,
-        "ideal": res.ideal, "sim": sim, "sim_wall_s": round(res.wall_s, 3),
+        "ideal": res.ideal, "ideal_edge": res.ideal_edge, "sim": sim,
+        "sim_wall_s": round(res.wall_s, 3),
         "sim_build_s": round(res.build_s, 2), "total_s": round(wall, 2),
         "top_stalls": [{"node": name, **{k: int(v) for k, v in st.items()}}
                        for name, st in stalls],
@@ -280,15 +294,20 @@ def markdown(res: dict) -> str:
               "matrix's pattern with integer values 1..7 as the first matrix operand (other "
               f"dimensions {DENSE_FREE_DIM}), or random operands with every dimension n and "
               "density d; dense operands are full.", "",
-              "| kernel | dataset | status | RTL cycles | golden | ideal | RTL/ideal | golden/ideal "
-              "| RTL/golden | busiest; most back-pressured node (golden model) |",
-              "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+              "Ideal: the busiest node's steps (tokens on its busiest port; an intersect/union's "
+              "comparisons) plus pipeline fill and drain, a lower bound for any implementation "
+              "with one step per primitive per cycle (`rtl.verify.ideal_bound`); edge: the most "
+              "tokens on one edge (the old, looser bound).", "",
+              "| kernel | dataset | status | RTL cycles | golden | ideal | edge | RTL/ideal "
+              "| golden/ideal | RTL/golden | busiest; most back-pressured node (golden model) |",
+              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
         for r in rows:
             st = r.get("top_stalls") or []
             top = "; ".join(f"{x['node']} (busy {x.get('busy', 0)}, stalled out "
                             f"{x.get('stall_out', 0)})" for x in st[:2]) or "-"
             L.append(f"| {r['kernel']} | {r['dataset']} | {r['status']} | {_f(r.get('rtl_cycles'))} "
                      f"| {_f(r.get('golden_cycles'))} | {_f(r.get('ideal'))} "
+                     f"| {_f(r.get('ideal_edge'))} "
                      f"| {_f(r.get('rtl_over_ideal'), 3)} | {_f(r.get('golden_over_ideal'), 3)} "
                      f"| {_f(r.get('rtl_over_golden'), 3)} | {top} |")
         L.append("")
@@ -428,7 +447,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="build/bench")
     p.add_argument("--kernels", default=",".join(DEFAULT_KERNELS),
                    help="comma-separated library kernels, or 'all' (default: %(default)s)")
-    p.add_argument("--sizes", default="16,32,64", help="synthetic sizes n (default %(default)s)")
+    p.add_argument("--sizes", default="32,64", help="synthetic sizes n (default %(default)s)")
     p.add_argument("--densities", default="0.05,0.2", help="synthetic densities (default %(default)s)")
     p.add_argument("--no-rtl", action="store_true", help="skip the kernel cycle runs")
     p.add_argument("--no-synth", action="store_true", help="skip synthesis")
@@ -440,7 +459,7 @@ def main(argv=None) -> int:
     p.add_argument("--render", action="store_true",
                    help="only redo results.md, the targets and the plots from results.json")
     p.add_argument("--quick", action="store_true",
-                   help="spmm and spmv on the SuiteSparse matrices and n=16 only")
+                   help="spmm and spmv on the SuiteSparse matrices and n=64, d=0.2 only")
     a = p.parse_args(argv)
     from tqdm import tqdm
     from custard.kernels import KERNELS
@@ -456,7 +475,7 @@ def main(argv=None) -> int:
     sizes = [int(x) for x in a.sizes.split(",")]
     dens = [float(x) for x in a.densities.split(",")]
     if a.quick:
-        names, sizes, dens = ["spmm", "spmv"], [16], [0.2]
+        names, sizes, dens = ["spmm", "spmv"], [64], [0.2]
     for n in names:
         if n not in KERNELS:
             p.error(f"unknown kernel {n!r}; known: {', '.join(KERNELS)}")

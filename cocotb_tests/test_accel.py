@@ -147,6 +147,8 @@ def run_case(name: str, *, sim="icarus", seeds=(1,), stall=0.25, order=None, dat
         _record(name + (f" {order[0]}" if order else ""), data, sim, res)
         assert res.ok, (f"{name} ({data}, {sim}, stall seed {seed}, input seed {input_seed}):\n"
                         + res.summary())
+        # the ideal bound is a lower bound on any schedule, the RTL's included
+        assert res.ideal <= min(res.rtl_cycles, res.golden_cycles), res.summary()
     return res
 
 

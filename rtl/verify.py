@@ -31,7 +31,7 @@ from .artifacts import manifest as make_manifest, read_artifacts, top_name, veri
 from .host import HostDriver, HostError
 from .simbuild import FileLock, verilator_make_fix
 
-__all__ = ["verify", "VerifyResult", "run_rtl", "SIMS", "ideal_bound", "first_difference",
+__all__ = ["verify", "VerifyResult", "run_rtl", "SIMS", "ideal_bound", "edge_bound", "node_steps", "first_difference",
            "cache_dir", "Built", "build"]
 
 SIMS = ("icarus", "verilator")
@@ -161,11 +161,96 @@ def run_rtl(built: Built, plan_json: dict, *, sim: str = "icarus", seed: int = 0
     return out
 
 
-def ideal_bound(golden) -> int:
-    """The most tokens carried by any single edge of the lowered graph (a
-    lower bound on cycles: a port moves at most one token per cycle)."""
+#: Primitives that step through both inputs' coordinates: one comparison
+#: per step, consuming both heads on a match (or a pair of stops/N) and one
+#: head otherwise, so their step count exceeds any one port's token count.
+JOINERS = ("intersect", "union")
+
+
+def node_steps(golden) -> dict:
+    """Lowered node id -> the number of steps (cycles with any activity) the
+    node must take in any implementation whose primitives take at most one
+    step per cycle and move at most one token per port per step: the most
+    tokens on any one of its ports, and for a joiner the number of
+    comparisons (its golden-model firings: one per step, consuming both
+    heads only when they pair). From the functional firing logs, so
+    independent of FIFO depths and stalls."""
+    low = golden.graph
+    out = {}
+    for nid, n in low.nodes.items():
+        log = np.asarray(golden.logs.get(nid, ()), dtype=np.uint64)
+        ins, outs = n.ports()
+        nin = len(ins)
+        bits = list(range(nin)) + [2 * nin + j for j in range(len(outs))]
+        steps = max((int(((log >> np.uint64(b)) & np.uint64(1)).sum()) for b in bits),
+                    default=0) if len(log) else 0
+        if n.type in JOINERS:
+            steps = max(steps, len(log))
+        out[nid] = steps
+    return out
+
+
+def edge_bound(golden) -> int:
+    """The most tokens carried by any single edge of the lowered graph (the
+    old, looser bound: a port moves at most one token per cycle)."""
     g = golden.graph
     return max((len(golden.streams[(e.src, e.src_port)]) for e in g.edges), default=0)
+
+
+def ideal_bound(golden) -> int:
+    """A lower bound on the cycles of any implementation of the (lowered)
+    graph in which every primitive takes at most one step per cycle and
+    registers its outputs (a token produced in cycle ``t`` is usable from
+    ``t + 1``), as the golden model's cycle mode and the RTL do.
+
+    With ``steps(n)`` from :func:`node_steps` and cycles numbered from 0
+    (roots may step in cycle 0):
+
+    * ``first(n)``, the earliest cycle of ``n``'s first step: 0 for a node
+      without inputs, else ``min`` over its inputs of ``first(producer) + 1``
+      (``min`` even for a joiner, which in hardware needs both heads: the
+      golden model lets a joiner drop the smaller head before the other
+      side's head has arrived, and the bound must hold for it too);
+    * ``dend(p)``, the earliest cycle the ``D`` on output port ``p`` of
+      ``n`` can be produced: at least ``first(n) + len(p) - 1`` (one token
+      per cycle), ``dend(q) + 1`` for every input ``q`` of ``n`` (a node
+      closes its output only after it has seen every input's ``D``), and
+      ``first(n) + steps(n) - 1`` for a joiner (its ``D`` comes with its
+      last comparison);
+    * a node without outputs (a writer) finishes no earlier than
+      ``max(first(n) + steps(n) - 1, dend(q) + 1 for its inputs q)``.
+
+    The bound is one more than the latest such finish, i.e. the busiest
+    node's steps plus the pipeline fill and drain (primitives on the way
+    to and from it, one cycle each). It uses only the functional streams
+    and firing logs, never the FIFO depth or stalls. It is not the cycle
+    count of any schedule: it is <= the golden model's cycles and the
+    RTL's."""
+    low = golden.graph
+    steps = node_steps(golden)
+    first: dict = {}
+    dend: dict = {}
+    finish = 0
+    for nid in low.topological_order():
+        n = low.nodes[nid]
+        ins = low.in_edges(nid)
+        if not ins:
+            first[nid] = 0
+        else:
+            first[nid] = min(first[e.src] for e in ins) + 1
+        seen = max((dend[(e.src, e.src_port)] + 1 for e in ins), default=0)
+        own = first[nid] + steps[nid] - 1
+        _, outs = n.ports()
+        for port in outs:
+            k = len(golden.streams.get((nid, port), ()))
+            d = max(first[nid] + k - 1, seen)
+            if n.type in JOINERS:
+                d = max(d, own)
+            dend[(nid, port)] = d
+            finish = max(finish, d)
+        if not low.out_edges(nid):
+            finish = max(finish, own, seen)
+    return finish + 1 if low.nodes else 0
 
 
 def first_difference(got: Tensor, want: Tensor) -> str | None:
@@ -187,7 +272,7 @@ class VerifyResult:
     status: str                  # match | mismatch | deadlock | timeout
     rtl_cycles: int | None
     golden_cycles: int | None
-    ideal: int
+    ideal: int                   # ideal_bound (node steps + pipeline fill)
     difference: str | None = None
     rtl_output: Tensor | None = None
     golden_output: Tensor | None = None
@@ -195,6 +280,7 @@ class VerifyResult:
     wall_s: float = 0.0
     build_s: float = 0.0
     name: str = ""
+    ideal_edge: int | None = None    # edge_bound (most tokens on one edge)
 
     @property
     def ok(self) -> bool:
@@ -211,7 +297,9 @@ class VerifyResult:
             lines.extend("  " + x for x in self.deadlock_report)
         lines.append(f"RTL cycles: {self.rtl_cycles if self.rtl_cycles is not None else '-'}")
         lines.append(f"golden-model cycles: {self.golden_cycles}")
-        lines.append(f"ideal bound: {self.ideal} (most tokens on one port)")
+        lines.append(f"ideal bound: {self.ideal} (busiest node's steps + pipeline fill"
+                     + (f"; most tokens on one edge: {self.ideal_edge})" if self.ideal_edge
+                        is not None else ")"))
         return "\n".join(lines)
 
 
@@ -306,7 +394,7 @@ def verify(graph: Graph | None, inputs: dict, *, params: AccelParams | None = No
                   limit_cycles=limit_cycles, workdir=workdir)
     res = VerifyResult(rep["status"], rep.get("cycles"), golden.cycles, ideal,
                        golden_output=golden.output, wall_s=rep["wall_s"],
-                       build_s=rep["build_s"], name=graph.name)
+                       build_s=rep["build_s"], name=graph.name, ideal_edge=edge_bound(golden))
     if rep["status"] != "done":
         res.rtl_cycles = None if rep["status"] == "timeout" else rep.get("cycles")
         res.deadlock_report = _deadlock_report(built.manifest, rep.get("fifo_status", []))

@@ -23,7 +23,7 @@ from rtl.artifacts import read_artifacts, write_artifacts
 from rtl.host import HostDriver, HostError
 from rtl.artifacts import manifest as make_manifest, top_name
 from rtl import scope
-from rtl.verify import first_difference, ideal_bound
+from rtl.verify import edge_bound, first_difference, ideal_bound
 from sim.engine import run_graph
 
 import graphs
@@ -261,9 +261,9 @@ def test_first_difference_and_ideal_bound(rng):
     other = Tensor.from_coo([[p[0] for p in pts]], [p[1] + (k == 0) for k, p in enumerate(pts)],
                             res.output.shape, "s", name="x")
     assert first_difference(other, res.output).startswith(f"at ({pts[0][0]},)")
-    b = ideal_bound(res)
-    assert b == max(len(res.streams[(e.src, e.src_port)]) for e in res.graph.edges)
-    assert 0 < b <= res.cycles
+    e = edge_bound(res)
+    assert e == max(len(res.streams[(e.src, e.src_port)]) for e in res.graph.edges)
+    assert 0 < e < ideal_bound(res) <= res.cycles
 
 
 # -- artifacts ---------------------------------------------------------------
