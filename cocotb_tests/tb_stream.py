@@ -73,7 +73,8 @@ async def _dump(dut, mem: str, spec: dict, n: int) -> list[int]:
     for a in range(n):
         await FallingEdge(dut.clk)
         addr.value, en.value = a, 1
-        await RisingEdge(dut.clk)
+        await RisingEdge(dut.clk)      # dump ports have read latency 2 (rtl.testtop):
+        await RisingEdge(dut.clk)      # the word after two enabled edges
         await ReadOnly()
         out.append(_signed(data.value.to_unsigned(), spec["width"], spec.get("signed", False)))
     await FallingEdge(dut.clk)

@@ -10,11 +10,14 @@ primitive asks for, :func:`rtl.ram.read_latency`), and exposes
 * ``load_<mem>: Out(write_port(...))`` for every memory the primitive reads:
   the bench (or host) writes the contents before starting the streams;
 * ``dump_<mem>: Out(read_port(...))`` for every memory the primitive writes:
-  the bench reads the results back after ``D``.
+  the bench reads the results back after ``D``, with read latency 2
+  (``DUMP_READ_LATENCY``: the RAM's output register, so the readback is
+  never the critical path of a synthesized test top).
 
 ``init={mem: [values]}`` gives initial contents (for Amaranth-simulator
 tests; the cocotb benches load through ``load_*`` so one build serves many
-vectors). Every other member of the primitive (streams, configuration inputs, status
+vectors). ``ram_target`` picks the :class:`rtl.ram.Ram` implementation
+(``"ecp5"`` for ECP5 synthesis: DP16KD block RAMs). Every other member of the primitive (streams, configuration inputs, status
 outputs) is forwarded under the same name.
 """
 
@@ -24,10 +27,13 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .ram import Ram, read_latency
+from .ram import RAM_TARGETS, Ram, read_latency
 from .stream import is_read_port, is_write_port, read_port, write_port
 
-__all__ = ["MemTestTop", "memory_specs", "wrap_for_test"]
+__all__ = ["MemTestTop", "memory_specs", "wrap_for_test", "DUMP_READ_LATENCY"]
+
+#: read latency of the ``dump_<mem>`` ports
+DUMP_READ_LATENCY = 2
 
 
 def memory_specs(dut) -> dict[str, dict]:
@@ -52,8 +58,11 @@ def memory_specs(dut) -> dict[str, dict]:
 class MemTestTop(wiring.Component):
     """``dut`` with its memories inside; see the module docstring."""
 
-    def __init__(self, dut, init: dict | None = None):
+    def __init__(self, dut, init: dict | None = None, ram_target: str = "generic"):
         self.dut = dut
+        if ram_target not in RAM_TARGETS:
+            raise ValueError(f"ram_target must be one of {RAM_TARGETS}, not {ram_target!r}")
+        self.ram_target = ram_target
         self.mems = memory_specs(dut)
         self.init = dict(init or {})
         unknown = set(self.init) - set(self.mems)
@@ -86,7 +95,7 @@ class MemTestTop(wiring.Component):
                 m.d.comb += ours.eq(theirs)
         for mem, spec in self.mems.items():
             store = Ram(shape=spec["shape"], depth=1 << spec["addr_width"],
-                        init=self.init.get(mem, []))
+                        init=self.init.get(mem, []), target=self.ram_target)
             m.submodules[f"mem_{mem}"] = store
             for port in spec["read"]:
                 wiring.connect(m, getattr(dut, port),
@@ -96,10 +105,12 @@ class MemTestTop(wiring.Component):
             if spec["read"]:
                 wiring.connect(m, wiring.flipped(getattr(self, f"load_{mem}")), store.write_port())
             if spec["write"]:
-                wiring.connect(m, wiring.flipped(getattr(self, f"dump_{mem}")), store.read_port())
+                wiring.connect(m, wiring.flipped(getattr(self, f"dump_{mem}")),
+                               store.read_port(latency=DUMP_READ_LATENCY))
         return m
 
 
-def wrap_for_test(dut):
-    """``dut`` itself if it has no memory ports, else ``MemTestTop(dut)``."""
-    return MemTestTop(dut) if memory_specs(dut) else dut
+def wrap_for_test(dut, ram_target: str = "generic"):
+    """``dut`` itself if it has no memory ports, else ``MemTestTop(dut,
+    ram_target=ram_target)``."""
+    return MemTestTop(dut, ram_target=ram_target) if memory_specs(dut) else dut
