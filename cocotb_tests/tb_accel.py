@@ -6,6 +6,8 @@ variable ``SAM_ACCEL_PLAN`` names a JSON file::
     {"writes": [[sel, addr, word], ...],            # inputs + configuration
      "reads": [{"name", "sel", "length_addr"}, ...], # output arrays
      "edge_status_base": int, "n_edges": int, "flags": {"busy": 0, ...},
+     "read_latency": int,                            # manifest bus: rd_data delay
+     "counter_addrs": [addr, ...],                   # optional: per-edge counters
      "stall": P, "seed": N, "limit_cycles": L, "runs": R, "report": "<path>"}
 
 The bench resets the design, performs the writes (an idle cycle before each
@@ -13,9 +15,11 @@ transaction with probability ``stall``: random stalls on the host side),
 pulses ``start`` and then waits, without touching the design on every
 clock, for ``done``, ``deadlock`` or ``limit_cycles``. Afterwards it reads
 the flags, the cycle counter, every output length and array (and, on a
-deadlock or timeout, every edge's FIFO status) and writes them to the
+deadlock or timeout, every edge's FIFO status; with ``counter_addrs``,
+the per-edge counters of ``AccelParams(counters=True)``, decoded by
+:meth:`rtl.host.HostDriver.decode_counters`) and writes them to the
 report: ``{"status": "done"|"deadlock"|"timeout", "flags", "cycles",
-"lengths", "arrays", "fifo_status", "sim_time_ns"}`` of the last run, and
+"lengths", "arrays", "fifo_status", "counters", "sim_time_ns"}`` of the last run, and
 ``"runs"``: the same for each of the ``runs`` (default 1) start/done cycles
 on the once-loaded inputs (the datapath is reset by every ``start``).
 """
@@ -34,8 +38,9 @@ PERIOD_NS = 10
 
 
 class _Bus:
-    def __init__(self, dut, rng, stall):
+    def __init__(self, dut, rng, stall, read_latency=1):
         self.dut, self.rng, self.stall = dut, rng, stall
+        self.read_latency = read_latency      # manifest bus "read_latency"
 
     async def _idle(self):
         while self.stall and self.rng.random() < self.stall:
@@ -63,8 +68,9 @@ class _Bus:
             await self._idle()
             dut.rd_sel.value = sel
             dut.rd_addr.value = a
-            await RisingEdge(dut.clk)        # address sampled
-            await ReadOnly()                 # data of this address (latency 1)
+            for _ in range(self.read_latency):
+                await RisingEdge(dut.clk)    # address held until its data is out
+            await ReadOnly()
             out.append(int(dut.rd_data.value))
         return out
 
@@ -74,7 +80,7 @@ async def run_accel(dut):
     with open(os.environ["SAM_ACCEL_PLAN"]) as f:
         plan = json.load(f)
     rng = random.Random(plan.get("seed", 0))
-    bus = _Bus(dut, rng, plan.get("stall", 0.0))
+    bus = _Bus(dut, rng, plan.get("stall", 0.0), plan.get("read_latency", 1))
     Clock(dut.clk, PERIOD_NS, unit="ns").start()
     for s in (dut.start, dut.wr_en, dut.wr_sel, dut.wr_addr, dut.wr_data, dut.rd_sel,
               dut.rd_addr):
@@ -117,5 +123,7 @@ async def _run_once(dut, bus, plan) -> dict:
     if status != "done":
         base = plan["edge_status_base"]
         fifo = await bus.read(0, range(base, base + plan["n_edges"]))
+    counters = await bus.read(0, plan.get("counter_addrs") or [])
     return {"status": status, "flags": flags, "cycles": cycles, "lengths": lengths,
-            "arrays": arrays, "fifo_status": fifo, "sim_time_ns": elapsed}
+            "arrays": arrays, "fifo_status": fifo, "counters": counters,
+            "sim_time_ns": elapsed}

@@ -18,6 +18,12 @@ runs.
 
 The output is decoded with :func:`sam.formats.assemble_output` from the raw
 level-writer arrays, exactly as the golden model does.
+
+An accelerator built with ``AccelParams(counters=True)`` has three 32-bit
+counters per lowered edge in its status space (``manifest["bus"]["counters"]``:
+``base``, ``per_edge`` names); :meth:`HostDriver.counter_addresses` lists
+the status addresses to read after a run and :meth:`HostDriver.decode_counters`
+turns the words into one record per edge.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from sam.formats import Format, LEVEL_FORMATS, Tensor, WrittenLevel, assemble_ou
 from sam.graph import Graph
 from sam.lower import lower_graph
 
-__all__ = ["HostError", "HostDriver", "LoadPlan", "integer_tensor"]
+__all__ = ["HostError", "HostDriver", "LoadPlan", "EdgeCounters", "integer_tensor"]
 
 
 class HostError(UserError):
@@ -53,6 +59,25 @@ class LoadPlan:
 
     def to_json(self) -> dict:
         return {"writes": self.writes, "reads": self.reads}
+
+
+@dataclass
+class EdgeCounters:
+    """What one lowered edge saw during a run (``AccelParams.counters``):
+    ``transfers`` tokens pushed into its FIFO (valid & ready at the
+    producer), ``stalled`` cycles the producer offered a token the full FIFO
+    refused, ``starved`` cycles the consumer was ready but the FIFO empty;
+    cycles counted while the accelerator is busy."""
+    index: int
+    src: int
+    src_port: str
+    dst: int
+    dst_port: str
+    src_name: str
+    dst_name: str
+    transfers: int
+    stalled: int
+    starved: int
 
 
 def _fits(values: np.ndarray, lo: int, hi: int) -> int | None:
@@ -239,3 +264,39 @@ class HostDriver:
                     f"{a['name']}={2 * a['depth']}")
         if problems:
             raise HostError("\n  ".join(problems))
+
+    # -- performance counters -------------------------------------------------
+    @property
+    def has_counters(self) -> bool:
+        """Whether the accelerator was built with ``counters=True``."""
+        return "counters" in self.bus
+
+    def counter_addresses(self) -> list[int]:
+        """Status-space addresses of every counter (edge-major, the
+        ``per_edge`` order within an edge); empty without counters."""
+        c = self.bus.get("counters")
+        if not c:
+            return []
+        n = len(c["per_edge"]) * len(self.manifest["edges"])
+        return list(range(c["base"], c["base"] + n))
+
+    def decode_counters(self, words) -> list[EdgeCounters]:
+        """One :class:`EdgeCounters` per lowered edge from the words read at
+        :meth:`counter_addresses`."""
+        c = self.bus.get("counters")
+        if not c:
+            raise HostError("this accelerator has no counters; rebuild it with "
+                            "`sam rtl --counters` (AccelParams(counters=True))")
+        names = list(c["per_edge"])
+        edges = self.manifest["edges"]
+        if len(words) != len(names) * len(edges):
+            raise HostError(f"expected {len(names) * len(edges)} counter words "
+                            f"({len(names)} per edge, {len(edges)} edges), got {len(words)}")
+        mask = (1 << c["width"]) - 1
+        out = []
+        for k, e in enumerate(edges):
+            vals = {n: int(words[len(names) * k + j]) & mask for j, n in enumerate(names)}
+            out.append(EdgeCounters(k, e["src"], e["src_port"], e["dst"], e["dst_port"],
+                                    e["src_name"], e["dst_name"], vals["transfers"],
+                                    vals["stalled"], vals["starved"]))
+        return out

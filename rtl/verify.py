@@ -117,7 +117,8 @@ def run_rtl(built: Built, plan_json: dict, *, sim: str = "icarus", seed: int = 0
             stall: float = 0.0, limit_cycles: int = 100_000, workdir=None,
             runs: int = 1) -> dict:
     """Run the bench on ``built`` with the host plan; returns the bench report
-    (``status``, ``cycles``, ``lengths``, ``arrays``, ``fifo_status``) plus
+    (``status``, ``cycles``, ``lengths``, ``arrays``, ``fifo_status``,
+    ``counters``: the raw counter words, empty without counters) plus
     ``wall_s`` (simulator wall time) and ``build_s``. With ``runs`` > 1 the
     inputs are loaded once and the accelerator started ``runs`` times
     (``report["runs"]`` has each run)."""
@@ -137,6 +138,8 @@ def run_rtl(built: Built, plan_json: dict, *, sim: str = "icarus", seed: int = 0
     bus = built.manifest["bus"]
     plan = dict(plan_json, seed=seed, stall=stall, limit_cycles=limit_cycles, runs=runs,
                 edge_status_base=bus["edge_status_base"], n_edges=len(built.manifest["edges"]),
+                read_latency=bus["read_latency"],
+                counter_addrs=HostDriver(built.manifest, built.graph).counter_addresses(),
                 report=str(report))
     pfile = wdir / "plan.json"
     pfile.write_text(json.dumps(plan))
@@ -281,6 +284,54 @@ class VerifyResult:
     build_s: float = 0.0
     name: str = ""
     ideal_edge: int | None = None    # edge_bound (most tokens on one edge)
+    #: with AccelParams(counters=True): rtl.host.EdgeCounters per lowered edge
+    counters: list | None = None
+    #: golden-model tokens per lowered edge (manifest edge order)
+    golden_tokens: list | None = None
+    #: golden-model per-node stats by lowered node id (busy, stall_in, stall_out)
+    golden_stats: dict | None = None
+    node_names: dict | None = None
+
+    def node_table(self) -> list[dict]:
+        """Per lowered node, from the edge counters: ``busy`` (cycles with an
+        output transfer: the most transfers on one of its output edges, or
+        input edges for a writer; exact when a node's outputs move together,
+        as crd/ref pairs do), ``stalled_out`` (the most stalled cycles on one
+        output edge), ``starved_in`` (the most starved cycles on one input
+        edge), next to the golden model's ``busy``/``stall_out``/``stall_in``."""
+        if self.counters is None:
+            return []
+        outs: dict = {}
+        ins: dict = {}
+        for c in self.counters:
+            outs.setdefault(c.src, []).append(c)
+            ins.setdefault(c.dst, []).append(c)
+        rows = []
+        for nid in sorted(self.node_names):
+            o, i = outs.get(nid, []), ins.get(nid, [])
+            g = (self.golden_stats or {}).get(nid, {})
+            rows.append({"id": nid, "node": self.node_names[nid],
+                         "busy": max((c.transfers for c in (o or i)), default=0),
+                         "stalled_out": max((c.stalled for c in o), default=0),
+                         "starved_in": max((c.starved for c in i), default=0),
+                         "golden_busy": g.get("busy"), "golden_stall_out": g.get("stall_out"),
+                         "golden_stall_in": g.get("stall_in")})
+        return rows
+
+    def counter_report(self) -> str:
+        """The per-node table (``sam verify --counters``)."""
+        rows = self.node_table()
+        if not rows:
+            return "no counters (build with --counters)"
+        w = max(len(r["node"]) for r in rows)
+        head = (f"{'node':<{w}}  {'busy':>8} {'stall-out':>9} {'starved-in':>10}   "
+                f"{'golden busy':>11} {'stall-out':>9} {'stall-in':>9}")
+        lines = ["per-node counters (RTL | golden model):", head]
+        for r in rows:
+            lines.append(f"{r['node']:<{w}}  {r['busy']:>8} {r['stalled_out']:>9} "
+                         f"{r['starved_in']:>10}   {_s(r['golden_busy']):>11} "
+                         f"{_s(r['golden_stall_out']):>9} {_s(r['golden_stall_in']):>9}")
+        return "\n".join(lines)
 
     @property
     def ok(self) -> bool:
@@ -301,6 +352,10 @@ class VerifyResult:
                      + (f"; most tokens on one edge: {self.ideal_edge})" if self.ideal_edge
                         is not None else ")"))
         return "\n".join(lines)
+
+
+def _s(v) -> str:
+    return "-" if v is None else str(v)
 
 
 def _golden_output_checks(driver: HostDriver, golden) -> None:
@@ -395,6 +450,15 @@ def verify(graph: Graph | None, inputs: dict, *, params: AccelParams | None = No
     res = VerifyResult(rep["status"], rep.get("cycles"), golden.cycles, ideal,
                        golden_output=golden.output, wall_s=rep["wall_s"],
                        build_s=rep["build_s"], name=graph.name, ideal_edge=edge_bound(golden))
+    if driver.has_counters:
+        from sim.engine import node_name
+        low = golden.graph
+        res.counters = driver.decode_counters(rep.get("counters") or [])
+        res.golden_tokens = [len(golden.streams[(e["src"], e["src_port"])])
+                             for e in built.manifest["edges"]]
+        res.node_names = {nid: node_name(n) for nid, n in low.nodes.items()}
+        res.golden_stats = {nid: golden.stats.get(node_name(n), {})
+                            for nid, n in low.nodes.items()}
     if rep["status"] != "done":
         res.rtl_cycles = None if rep["status"] == "timeout" else rep.get("cycles")
         res.deadlock_report = _deadlock_report(built.manifest, rep.get("fifo_status", []))
@@ -420,6 +484,14 @@ def verify(graph: Graph | None, inputs: dict, *, params: AccelParams | None = No
         res.difference = f"(the written arrays do not decode) {ex}"
         return res
     diff = first_difference(res.rtl_output, golden.output)
+    if diff is None and res.counters is not None:
+        # every edge must have carried exactly the golden model's stream
+        for c, want in zip(res.counters, res.golden_tokens):
+            if c.transfers != want:
+                diff = (f"(counters) edge {c.index} {res.node_names[c.src]}.{c.src_port} -> "
+                        f"{res.node_names[c.dst]}.{c.dst_port} moved {c.transfers} tokens, "
+                        f"the golden model's stream has {want}")
+                break
     res.status = "match" if diff is None else "mismatch"
     res.difference = diff
     return res
