@@ -262,12 +262,22 @@ def _rtlil_ports(text: str, top: str) -> dict[str, tuple[str, int]]:
     return ports
 
 
-def design_from_component(component, name: str, workdir: Path) -> Design:
+class TargetPlatform:
+    """The ``platform`` a component elaborates with here: only ``family``
+    (the target, as on ``amaranth.vendor`` platforms: ``"ecp5"``), so a
+    component may pick vendor cells (the ALU's registered ECP5 multipliers)."""
+
+    def __init__(self, family: str | None):
+        self.family = family
+
+
+def design_from_component(component, name: str, workdir: Path, platform=None) -> Design:
     """Write ``component`` (an Amaranth ``wiring.Component``) as RTLIL
-    ``workdir/<name>.il`` (with source locations) under top name ``name``."""
+    ``workdir/<name>.il`` (with source locations) under top name ``name``,
+    elaborated with ``platform``."""
     from amaranth.back import rtlil
     workdir.mkdir(parents=True, exist_ok=True)
-    text = rtlil.convert(component, name=name, emit_src=True)
+    text = rtlil.convert(component, name=name, emit_src=True, platform=platform)
     path = workdir / f"{name}.il"
     path.write_text(text)
     return Design(name, [path], _rtlil_ports(text, name))
@@ -622,7 +632,8 @@ def _check_fit(res: SynthResult, dev: Device):
 def synth_component(component, name: str, target: str, workdir, **kw) -> SynthResult:
     """:func:`synthesize` an Amaranth component (converted to RTLIL as ``name``)."""
     workdir = Path(workdir)
-    design = design_from_component(component, name, workdir)
+    design = design_from_component(component, name, workdir,
+                                   TargetPlatform(None if target == "generic" else target))
     return synthesize(design, target, workdir, name=kw.pop("label", name), **kw)
 
 

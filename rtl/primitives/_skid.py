@@ -3,7 +3,9 @@
 Used by the primitives whose consume decision compares token data (ALU,
 joiners, crdhold): behind the buffer the decision reads registers, and the
 input ``ready`` is a flip-flop, so no path runs from an input's data through
-the decision back to an input's ``ready``.
+the decision back to an input's ``ready``. The ALU also puts one in front of
+its output port (``port`` = an internal stream, the head drives the output):
+the pipeline's "output has room" is then the buffer's registered ``ready``.
 """
 
 from __future__ import annotations

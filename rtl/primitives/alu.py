@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import C, Cat, ClockSignal, Instance, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..encoding import Kind, token_stream, check_width
-from ..stream import OutReg, check_bool
+from ..stream import check_bool
 from . import RtlPrimitive, register
 from ._skid import InBuf
 
@@ -34,19 +34,32 @@ class Alu(wiring.Component):
         other kind mismatch (or two different stop tokens) is a malformed
         stream (the golden model raises an error; design.md difference 3):
         the hardware consumes both heads, emits ``val0``'s token, so it never
-        deadlocks, and raises ``error``.
+        deadlocks, and raises ``error``; a nonzero value facing the closing
+        of an empty fiber is consumed alone, like the zero, and raises
+        ``error``.
     Ports (status)
         ``error: Out(1)``: sticky; a malformed pair was consumed (raised
-        the cycle after). Cleared by reset.
+        two cycles later). Cleared by reset.
     Parameters
         ``op``: one of ``add``, ``sub``, ``mul``, ``max``, ``min``;
         ``val_width``: value bits, 1..64 (default 32).
+    Platform
+        Elaborated with ``platform.family == "ecp5"`` (``amaranth.vendor``
+        Lattice platforms, ``rtl.synth.TargetPlatform``), ``mul`` with
+        ``val_width`` <= 36 instantiates MULT18X18D blocks whose input and
+        output registers are pipeline stages (no path through a DSP's
+        combinational delay). Otherwise the same stages are fabric registers
+        around a ``*``; the cycle behaviour is the same.
     Timing
-        One token per cycle. Each input has a two-entry buffer (head and skid
-        registers): input ``ready`` is a flip-flop, and the consume decision
-        reads registers only. Output registered. Latency 2 cycles (input to
-        output); ``mul`` 3 (a register stage holds the partial products, so a
-        DSP block's delay is a path of its own).
+        One token per cycle, none lost or repeated under any stall pattern.
+        Each input has a two-entry buffer (head and skid registers): input
+        ``ready`` is a flip-flop, and the consume decision reads registers
+        only. Behind the heads a pipeline that moves as one while the output
+        buffer (output register plus skid, an InBuf) has room, so that
+        condition is a flip-flop too. Latency (input to output) 3 cycles:
+        head, stage (low half of the sum / the halves' comparisons), output.
+        ``mul`` 5: head, operands (DSP input registers), partial products
+        (DSP output registers), sum of the cross products, output.
     """
 
     def __init__(self, op: str, val_width: int = 32):
@@ -59,30 +72,39 @@ class Alu(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        out = OutReg(m, self.val, "val")
-        # kind decodes and zero tests are registered with the heads: the
-        # consume decision below is a few gates from flip-flops
-        flags = {"zero": lambda p: (p.kind == Kind.DATA) & (p.data == 0),
-                 "data": lambda p: p.kind == Kind.DATA,
+        # kind decodes are registered with the heads: the consume decision
+        # below is a few gates from flip-flops
+        flags = {"data": lambda p: p.kind == Kind.DATA,
                  "stop": lambda p: p.kind == Kind.STOP}
         h0, h1 = InBuf(m, self.val0, "val0", flags), InBuf(m, self.val1, "val1", flags)
         f0, f1 = h0.flags, h1.flags
         a, b = h0.payload, h1.payload
         both = h0.valid & h1.valid
+        # The pipeline behind the heads moves as one (``adv``) whenever the
+        # output buffer has room; that buffer is an InBuf too (output register
+        # plus skid), so ``adv`` is a flip-flop and no path runs from the
+        # output's ready into the consume decision.
+        res = token_stream(self.val_width, signed_data=True).create()
+        ob = InBuf(m, res, "val_out")
+        adv = res.ready
+        m.d.comb += [self.val.valid.eq(ob.valid), self.val.payload.eq(ob.payload),
+                     ob.take.eq(self.val.ready & ob.valid)]
         # A lone zero facing the closing of an empty fiber is a reducer's sum
-        # over nothing (design.md): dropped alone, without an output.
+        # over nothing (design.md): dropped alone, without an output. The
+        # decision looks at the kinds only (a value facing that closing is
+        # dropped); whether the dropped value was zero is checked a cycle
+        # later, off this path, and a nonzero one raises ``error``.
         fiber_empty = Signal(init=1)          # no value pair since the last stop pair
         drop0 = Signal()
         drop1 = Signal()
         m.d.comb += [
-            drop0.eq(fiber_empty & f1["stop"] & f0["zero"]),
-            drop1.eq(fiber_empty & f0["stop"] & f1["zero"]),
+            drop0.eq(fiber_empty & f1["stop"] & f0["data"]),
+            drop1.eq(fiber_empty & f0["stop"] & f1["data"]),
         ]
         both_data = f0["data"] & f1["data"]
-        free = Signal()       # the stage after the heads can take a result
         fire = Signal()
         m.d.comb += [
-            fire.eq(both & ~drop0 & ~drop1 & free),
+            fire.eq(both & ~drop0 & ~drop1 & adv),
             h0.take.eq(fire | (both & drop0)),
             h1.take.eq(fire | (both & drop1)),
         ]
@@ -93,66 +115,145 @@ class Alu(wiring.Component):
         av, bv = a.as_value(), b.as_value()
         differs = Signal((len(av) + 1) // 2)
         pair_check = Signal()
+        nonzero = Signal(2)                   # the heads' data, each != 0
+        dropped = Signal(2)                   # a head was dropped alone
         m.d.sync += [differs.eq(Cat(av[i:i + 2] != bv[i:i + 2] for i in range(0, len(av), 2))),
-                     pair_check.eq(fire & ~both_data)]
-        with m.If(pair_check & differs.any()):
+                     pair_check.eq(fire & ~both_data),
+                     nonzero.eq(Cat(a.data != 0, b.data != 0)),
+                     dropped.eq(Cat(both & drop0, both & drop1))]
+        with m.If((pair_check & differs.any()) | (dropped & nonzero).any()):
             m.d.sync += self.error.eq(1)
-        x, y = a.data, b.data
-        if self.op == "mul":
-            self._mul(m, out, free, fire, both_data, a, b)
-            return m
-        m.d.comb += free.eq(out.free)
-        # max/min: the sign of the exact (val_width + 1)-bit difference, a
-        # carry chain, not a comparator in LUTs
-        lt = (x - y)[-1]
-        result = {
-            "add": x + y,
-            "sub": x - y,
-            "max": Mux(lt, y, x),
-            "min": Mux(lt, x, y),
-        }[self.op]
-        with m.If(fire):
-            with m.If(both_data):
-                out.load(kind=Kind.DATA, data=result[:self.val_width])
-            with m.Else():
-                out.load(kind=a.kind, data=a.data)
+        build = self._mul if self.op == "mul" else self._addsub if self.op in ("add", "sub") \
+            else self._maxmin
+        data, depth = build(m, platform, adv, a, b, both_data)
+        # valid bit and kind of each stage travel beside the op's registers
+        valid, kind = fire, a.kind
+        for k in range(depth):
+            v, kd = Signal(name=f"s{k}_valid"), Signal(Kind, name=f"s{k}_kind")
+            with m.If(adv):
+                m.d.sync += [v.eq(valid), kd.eq(kind)]
+            valid, kind = v, kd
+        # one assignment of the whole payload (design.md, Icarus hazard)
+        m.d.comb += [res.valid.eq(valid), res.payload.as_value().eq(Cat(data, kind))]
         return m
 
-    def _mul(self, m, out, free, fire, both_data, a, b):
-        """Two stages: partial products of the heads' values into registers
-        (the DSP blocks' combinational delay alone), then their sum into the
-        output register."""
+    # Each helper loads its pipeline registers while ``en`` is high (whatever
+    # the valid bits say) and returns (the result from its last registers,
+    # the number of register stages). A pair that is not two values must
+    # come out as val0's data, so the operand of val1 is replaced by the op's
+    # identity (0 for add/sub, 1 for mul, val0 for max/min); the token's kind
+    # travels beside the pipeline.
+
+    def _addsub(self, m, platform, en, a, b, both_data):
+        """Stage 1: low half of the sum (and its carry), high operands;
+        output: high half. Each carry chain is about half the width."""
         w = self.val_width
-        x, y = a.data.as_unsigned(), b.data.as_unsigned()
+        lo_w = w // 2
+        x = a.data.as_unsigned()
+        y = Mux(both_data, b.data.as_unsigned(), 0)
+        cin = int(self.op == "sub")                    # x - y = x + ~y + 1
+        if cin:
+            y = ~y
+        lo = Signal(lo_w, name="sum_lo")
+        carry = Signal(name="sum_carry")
+        xh, yh = Signal(w - lo_w, name="sum_xh"), Signal(w - lo_w, name="sum_yh")
+        with m.If(en):
+            m.d.sync += [xh.eq(x[lo_w:]), yh.eq(y[lo_w:])]
+            if lo_w:
+                t = Cat(C(cin, 1), x[:lo_w]) + Cat(C(cin, 1), y[:lo_w])
+                m.d.sync += [lo.eq(t[1:lo_w + 1]), carry.eq(t[lo_w + 1])]
+            else:
+                m.d.sync += carry.eq(cin)
+        hi = (Cat(carry, xh) + Cat(carry, yh))[1:w - lo_w + 1]
+        return Cat(lo, hi), 1
+
+    def _maxmin(self, m, platform, en, a, b, both_data):
+        """Stage 1: operands and three comparisons of their halves (parallel
+        half-width carry chains); output: ``x < y`` from those three bits
+        picks one."""
+        w = self.val_width
+        lo_w = w // 2
+        x, y = Signal(w, name="cmp_x"), Signal(w, name="cmp_y")
+        hi_lt, hi_gt, lo_lt = Signal(name="cmp_hi_lt"), Signal(name="cmp_hi_gt"), \
+            Signal(name="cmp_lo_lt")
+        ax, bx = a.data, b.data
+        with m.If(en):
+            # not two values: y = x, so the pick is val0's data either way
+            m.d.sync += [x.eq(ax), y.eq(Mux(both_data, bx, ax)),
+                         hi_lt.eq(ax[lo_w:].as_signed() < bx[lo_w:].as_signed()),
+                         hi_gt.eq(bx[lo_w:].as_signed() < ax[lo_w:].as_signed())]
+            if lo_w:
+                m.d.sync += lo_lt.eq(ax[:lo_w] < bx[:lo_w])
+        lt = hi_lt | (~hi_gt & lo_lt)                     # x < y, signed
+        return (Mux(lt, y, x) if self.op == "max" else Mux(lt, x, y)), 1
+
+    def _mul(self, m, platform, en, a, b, both_data):
+        """Stage 1: operands (partial-product halves); stage 2: partial
+        products; output: their sum. On ECP5 (``platform.family == "ecp5"``,
+        ``val_width`` <= 36) stages 1 and 2 are the input and output
+        registers of MULT18X18D blocks, so no path crosses a DSP's
+        combinational delay; elsewhere they are fabric registers around a
+        ``*`` (the same cycles)."""
+        w = self.val_width
         # the low w bits of a product do not depend on signedness
-        if w <= 18:                           # one ECP5 MULT18X18D
-            parts = [Signal(w, name="mul_p")]
-            m_prod = [x * y]
+        x = a.data.as_unsigned()
+        y = Mux(both_data, b.data.as_unsigned(), 1)
+        h = w // 2
+        if w <= 18:                           # one 18x18 multiplier
+            pairs, widths = [(x, y)], [w]
         else:                                 # (xh*2^h + xl)(yh*2^h + yl) mod 2^w
-            h = w // 2
-            xl, xh, yl, yh = x[:h], x[h:], y[:h], y[h:]
-            parts = [Signal(w, name="mul_ll"), Signal(w - h, name="mul_lh"),
-                     Signal(w - h, name="mul_hl")]
-            m_prod = [xl * yl, xl * yh, xh * yl]
-        p_valid = Signal()
-        p_data = Signal()                     # the token is a value pair,
-        p_kind, p_pass = Signal(Kind), Signal(w)  # else val0's token
-        m.d.comb += free.eq(~p_valid | out.free)
-        with m.If(p_valid & out.free):
-            m.d.sync += p_valid.eq(0)
-            with m.If(p_data):
-                if len(parts) == 1:
-                    out.load(kind=Kind.DATA, data=parts[0])
-                else:
-                    h = w // 2
-                    out.load(kind=Kind.DATA,
-                             data=(parts[0] + ((parts[1] + parts[2])[:w - h] << h))[:w])
-            with m.Else():
-                out.load(kind=p_kind, data=p_pass)
-        with m.If(fire):
-            m.d.sync += [p_valid.eq(1), p_data.eq(both_data), p_kind.eq(a.kind),
-                         p_pass.eq(a.data)]
-            m.d.sync += [p.eq(v[:len(p)]) for p, v in zip(parts, m_prod)]
+            pairs = [(x[:h], y[:h]), (x[:h], y[h:]), (x[h:], y[:h])]
+            widths = [w, w - h, w - h]
+        dsp = getattr(platform, "family", None) == "ecp5" and w <= 36
+        parts = []
+        for k, ((pa, pb), pw) in enumerate(zip(pairs, widths)):
+            p = Signal(pw, name=f"mul_p{k}")
+            if dsp:
+                _ecp5_mult(m, f"mul_dsp{k}", pa, pb, p, en, en)
+            else:
+                ra, rb = Signal(len(pa), name=f"mul_a{k}"), Signal(len(pb), name=f"mul_b{k}")
+                with m.If(en):
+                    m.d.sync += [ra.eq(pa), rb.eq(pb)]
+                with m.If(en):
+                    m.d.sync += p.eq((ra * rb)[:pw])
+            parts.append(p)
+        if len(parts) == 1:
+            return parts[0], 2
+        # stage 3: the two cross products summed, the low product kept;
+        # output: its high half plus that sum (one carry chain per stage)
+        ll, cross = Signal(w, name="mul_ll"), Signal(w - h, name="mul_cross")
+        with m.If(en):
+            m.d.sync += [ll.eq(parts[0]), cross.eq(parts[1] + parts[2])]
+        return Cat(ll[:h], (ll[h:] + cross)[:w - h]), 3
+
+
+def _ecp5_mult(m, name, a, b, p, ce_in, ce_out):
+    """An ECP5 MULT18X18D, unsigned, with its input registers (clock enable
+    ``ce_in``) and output register (``ce_out``): ``p`` = low bits of the
+    product of ``a`` and ``b`` as they were two enables back."""
+    ports = {"i_CLK0": ClockSignal(), "i_CE0": ce_in, "i_CE1": ce_out,
+             "i_SIGNEDA": C(0, 1), "i_SIGNEDB": C(0, 1),
+             "i_SOURCEA": C(0, 1), "i_SOURCEB": C(0, 1)}
+    for k in range(1, 4):
+        ports[f"i_CLK{k}"] = C(0, 1)
+    for k in range(2, 4):
+        ports[f"i_CE{k}"] = C(0, 1)
+    for k in range(4):
+        ports[f"i_RST{k}"] = C(0, 1)
+    for i in range(18):
+        ports[f"i_A{i}"] = a[i] if i < len(a) else C(0, 1)
+        ports[f"i_B{i}"] = b[i] if i < len(b) else C(0, 1)
+        ports[f"i_C{i}"] = C(0, 1)
+    prod = Signal(36, name=f"{name}_p")
+    for i in range(36):
+        ports[f"o_P{i}"] = prod[i]
+    m.submodules[name] = Instance(
+        "MULT18X18D",
+        p_REG_INPUTA_CLK="CLK0", p_REG_INPUTA_CE="CE0", p_REG_INPUTA_RST="RST0",
+        p_REG_INPUTB_CLK="CLK0", p_REG_INPUTB_CE="CE0", p_REG_INPUTB_RST="RST0",
+        p_REG_OUTPUT_CLK="CLK0", p_REG_OUTPUT_CE="CE1", p_REG_OUTPUT_RST="RST0",
+        p_GSR="DISABLED", p_RESETMODE="SYNC", **ports)
+    m.d.comb += p.eq(prod[:len(p)])
 
 
 def _factory(op):
