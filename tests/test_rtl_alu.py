@@ -87,3 +87,23 @@ def test_kind_mismatch_raises_error(val0, val1):
     res = run_stream_sim(Alu("add", 8), {"val0": val0, "val1": val1}, p_valid=0.7, p_ready=0.7)
     assert res.signals["error"] == 1
     assert res.outputs["val"][-1] is T.D
+
+
+@pytest.mark.parametrize("op", ALU_OPS)
+@pytest.mark.parametrize("width", [19, 32, 37, 64])
+def test_wide(op, width):
+    # full-range values at widths that split into halves (mul: three
+    # partial products above 18 bits), odd widths included
+    lim = 1 << (width - 1)
+    rng = random.Random(width)
+    for seed in range(2):
+        attrs, ins = pc.random_case(op, rng, nlevels=2, range=(-lim, lim - 1))
+        check_case(op, attrs, ins, dut=Alu(op, width), val_width=width, seed=seed,
+                   p_valid=0.8, p_ready=0.7)
+    # operand pairs where one carry or borrow crosses from the low half
+    h = width // 2
+    vals0 = [(1 << h) - 1, -1, -lim, lim - 1, 0, -(1 << h), (1 << h)]
+    vals1 = [1, 1, -1, -lim, -lim, (1 << h) - 1, -(1 << h)]
+    fmt = lambda vs: " ".join(map(str, vs)) + " S0 D"
+    check_case(op, {}, {"val0": fmt(vals0), "val1": fmt(vals1)}, dut=Alu(op, width),
+               val_width=width)

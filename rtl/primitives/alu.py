@@ -198,7 +198,7 @@ class Alu(wiring.Component):
         # the low w bits of a product do not depend on signedness
         x = a.data.as_unsigned()
         y = Mux(both_data, b.data.as_unsigned(), 1)
-        h = w // 2
+        h = (w + 1) // 2                      # 2h >= w: xh*yh vanishes mod 2^w
         if w <= 18:                           # one 18x18 multiplier
             pairs, widths = [(x, y)], [w]
         else:                                 # (xh*2^h + xl)(yh*2^h + yl) mod 2^w
