@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -96,57 +96,82 @@ class CompressedScanner(_Scanner):
         tok = inp.payload
         kinds = token_layout(W).members["kind"]
 
-        # Seg read: two stages (a, b) in lock-step with the latency-2 seg
-        # ports; ``b``'s bounds are on ``seg_lo.data``/``seg_hi.data``.
-        a_v, a_kind, a_data = Signal(), Signal(kinds), Signal(W)
-        b_v, b_kind, b_lvl = Signal(), Signal(kinds), Signal(W)
-
-        # The queue. An entry: ``x`` is ``seg[r]`` for a reference, the stop
-        # level k+1 for ``Sk`` (what the emitter sends: precomputed); flags
-        # ``ne`` (a non-empty fiber), ``one``/``two`` (one/two coordinates).
+        # Seg pipeline, five stages moved together by ``adv_s``:
+        # s1 the token (its seg read issued), s2 its bounds on the seg ports
+        # (the RAM's output register), s3 the bounds copied into fabric
+        # registers (the route from a block RAM is long), s4 ``lo < hi`` and
+        # ``hi - lo`` (carry chains), s5 the queue entry. An empty fiber
+        # whose next token is known by s4 -> s5 becomes its closing stop:
+        # ``S(k+1)`` eating a following ``Sk`` (dropped from s4), else
+        # ``S0``; so the emitter needs no second token to close it.
         def entry(name):
+            # ``x``: seg[r] for a reference, the level to emit for a stop;
+            # ``dm1``: hi - lo - 1; flags ``ne`` (a non-empty fiber), ``one``
+            # (hi - lo == 1), ``stop`` (an input stop token, which a peek eats)
             return {"v": Signal(name=f"{name}_v"), "kind": Signal(kinds, name=f"{name}_kind"),
-                    "x": Signal(W, name=f"{name}_x"), "hi": Signal(W, name=f"{name}_hi"),
+                    "x": Signal(W, name=f"{name}_x"), "dm1": Signal(W, name=f"{name}_dm1"),
                     "ne": Signal(name=f"{name}_ne"), "one": Signal(name=f"{name}_one"),
-                    "two": Signal(name=f"{name}_two")}
+                    "stop": Signal(name=f"{name}_stop")}
 
+        s1_v, s1_kind, s1_data = Signal(), Signal(kinds), Signal(W)
+        s2_v, s2_kind, s2_lvl = Signal(), Signal(kinds), Signal(W)
+        s3_v, s3_kind, s3_lvl, s3_lo, s3_hi = (Signal(), Signal(kinds), Signal(W), Signal(W),
+                                               Signal(W))
+        s4_v, s4_kind, s4_lvl, s4_lo = Signal(), Signal(kinds), Signal(W), Signal(W)
+        s4_lt, s4_dm1 = Signal(), Signal(W)
+        s5 = entry("s5")
         q = [entry(f"q{i}") for i in range(self.QUEUE)]
-        lo, hi = self.seg_lo.data, self.seg_hi.data
-        is_data = b_kind == Kind.DATA
-        b = {"kind": b_kind, "x": Mux(b_kind == Kind.STOP, b_lvl, lo), "hi": hi,
-             "ne": is_data & (lo < hi), "one": lo + 1 == hi, "two": lo + 2 == hi}
 
-        # the seg pipeline moves unless its last stage waits for a full queue
         adv_s, push = Signal(), Signal()
         m.d.comb += [
-            adv_s.eq(~b_v | ~q[-1]["v"]),
-            push.eq(b_v & ~q[-1]["v"]),
+            adv_s.eq(~s5["v"] | ~q[-1]["v"]),
+            push.eq(s5["v"] & ~q[-1]["v"]),
             inp.ready.eq(adv_s),
             self.seg_lo.en.eq(adv_s), self.seg_hi.en.eq(adv_s),
             self.seg_lo.addr.eq(tok.data), self.seg_hi.addr.eq(tok.data + 1),
         ]
+        s4_empty = (s4_kind == Kind.DATA) & ~s4_lt
+        s3_stop = s3_kind == Kind.STOP
+        eats = s4_v & s4_empty & s3_v & s3_stop           # s4's closing eats s3
         with m.If(adv_s):
-            m.d.sync += [a_v.eq(inp.valid), a_kind.eq(tok.kind), a_data.eq(tok.data),
-                         b_v.eq(a_v), b_kind.eq(a_kind), b_lvl.eq(a_data + 1)]
+            m.d.sync += [
+                s1_v.eq(inp.valid), s1_kind.eq(tok.kind), s1_data.eq(tok.data),
+                s2_v.eq(s1_v), s2_kind.eq(s1_kind), s2_lvl.eq(s1_data + 1),
+                s3_v.eq(s2_v), s3_kind.eq(s2_kind), s3_lvl.eq(s2_lvl),
+                s3_lo.eq(self.seg_lo.data), s3_hi.eq(self.seg_hi.data),
+                s4_v.eq(s3_v & ~eats), s4_kind.eq(s3_kind), s4_lvl.eq(s3_lvl), s4_lo.eq(s3_lo),
+                # one carry chain: hi + ~lo = hi - lo - 1, carry out iff lo < hi
+                Cat(s4_dm1, s4_lt).eq(s3_hi + ~s3_lo),
+                s5["v"].eq(s4_v), s5["dm1"].eq(s4_dm1), s5["one"].eq(s4_dm1 == 0),
+                s5["ne"].eq((s4_kind == Kind.DATA) & s4_lt),
+            ]
+            with m.If(s4_empty & s3_v):
+                # not an input stop: a later peek must not eat it
+                m.d.sync += [s5["kind"].eq(Kind.STOP), s5["stop"].eq(0),
+                             s5["x"].eq(Mux(s3_stop, s3_lvl, 0))]
+            with m.Else():
+                m.d.sync += [s5["kind"].eq(s4_kind), s5["stop"].eq(s4_kind == Kind.STOP),
+                             s5["x"].eq(Mux(s4_kind == Kind.STOP, s4_lvl, s4_lo))]
             with m.If(inp.valid & (tok.kind == Kind.DATA) & (tok.data >= (1 << AW) - 1)):
                 m.d.sync += self.error.eq(1)
 
-        # Emitter: mode NEXT (neither flag), STREAM (pos .. hi-1 of a fiber;
-        # ``last``: pos is its last position) or CLOSE (a closing stop is due).
-        # What it emits goes down a two-stage pipeline in lock-step with the
-        # crd port (c1; c2 = the output registers), moved by ``adv``.
-        stream, close, last = Signal(), Signal(), Signal()
-        pos, end = Signal(W), Signal(W)
+        # Emitter: ``busy``: a fiber (or N) is open; ``rem`` coordinates are
+        # left from ``pos`` on, ``z``: none (its closing stop is due). What
+        # it emits goes down a two-stage pipeline in lock-step with the crd
+        # port (c1; c2 = the output registers), moved by ``adv``.
+        busy, z = Signal(), Signal()
+        pos, rem = Signal(W), Signal(W)
         c1_v, c1_kind, c1_d = Signal(), Signal(kinds), Signal(W)
         c2_kind, c2_d = Signal(kinds), Signal(W)
         adv = Signal()
         emit, e_kind, e_d = Signal(), Signal(kinds), Signal(W)
-        pop = Signal(2)                    # queue entries consumed this cycle
+        pop = Signal()
         crd, ref = self.crd, self.ref_out
+        q0 = q[0]
         m.d.comb += [
             adv.eq((~crd.valid | crd.ready) & (~ref.valid | ref.ready)),
             self.crd_rd.en.eq(adv),
-            self.crd_rd.addr.eq(Mux(stream, pos, q[0]["x"])),
+            self.crd_rd.addr.eq(Mux(busy, pos, q0["x"])),
             crd.payload.kind.eq(c2_kind), ref.payload.kind.eq(c2_kind),
             crd.payload.data.eq(Mux(c2_kind == Kind.DATA, self.crd_rd.data, c2_d)),
             ref.payload.data.eq(c2_d),
@@ -164,67 +189,50 @@ class CompressedScanner(_Scanner):
         def send(kind, d=0):
             m.d.comb += [emit.eq(1), e_kind.eq(kind), e_d.eq(d)]
 
-        q0, q1 = q[0], q[1]
         with m.If(adv):
-            with m.If(stream):
+            with m.If(busy & ~z):
                 send(Kind.DATA, pos)
-                m.d.sync += [pos.eq(pos + 1), last.eq(pos + 2 == end)]
-                with m.If(last):
-                    m.d.sync += [stream.eq(0), close.eq(1)]
-            with m.Elif(close):
+                m.d.sync += [pos.eq(pos + 1), rem.eq(rem - 1), z.eq(rem == 1)]
+            with m.Elif(busy):                     # the closing, by the peek rule
                 with m.If(q0["v"]):
-                    m.d.sync += close.eq(0)
-                    with m.If(q0["kind"] == Kind.STOP):
-                        send(Kind.STOP, q0["x"])
-                        m.d.comb += pop.eq(1)
-                    with m.Else():
-                        send(Kind.STOP, 0)
+                    m.d.sync += busy.eq(0)
+                    send(Kind.STOP, Mux(q0["stop"], q0["x"], 0))
             with m.Elif(q0["v"]):
                 with m.Switch(q0["kind"]):
                     with m.Case(Kind.DATA):
+                        m.d.sync += busy.eq(1)
                         with m.If(q0["ne"]):
                             send(Kind.DATA, q0["x"])
-                            m.d.comb += pop.eq(1)
-                            m.d.sync += [pos.eq(q0["x"] + 1), end.eq(q0["hi"]),
-                                         last.eq(q0["two"])]
-                            with m.If(q0["one"]):
-                                m.d.sync += close.eq(1)
-                            with m.Else():
-                                m.d.sync += stream.eq(1)
-                        with m.Elif(q1["v"]):      # empty fiber: its closing only
-                            with m.If(q1["kind"] == Kind.STOP):
-                                send(Kind.STOP, q1["x"])
-                                m.d.comb += pop.eq(2)
-                            with m.Else():
-                                send(Kind.STOP, 0)
-                                m.d.comb += pop.eq(1)
+                            m.d.sync += [pos.eq(q0["x"] + 1), rem.eq(q0["dm1"]),
+                                         z.eq(q0["one"])]
+                        with m.Else():             # empty, its next token was unknown
+                            m.d.sync += z.eq(1)
                     with m.Case(Kind.EMPTY):
                         send(Kind.EMPTY)
-                        m.d.comb += pop.eq(1)
-                        m.d.sync += close.eq(1)
+                        m.d.sync += [busy.eq(1), z.eq(1)]
                     with m.Case(Kind.STOP):
                         send(Kind.STOP, q0["x"])
-                        m.d.comb += pop.eq(1)
                     with m.Case(Kind.DONE):
                         send(Kind.DONE)
-                        m.d.comb += pop.eq(1)
 
-        # Queue update: entries stay contiguous from q0. ``cand[j]`` is what
-        # sits at j before the pop (the pushed entry lands after the last
-        # valid one); the new q[i] is cand[i + pop].
-        cand = []
-        for j in range(self.QUEUE + 2):
-            if j >= self.QUEUE:
-                cand.append(None)
-                continue
-            lands = push & (q[j - 1]["v"] if j else 1)
-            c = {k: Mux(q[j]["v"], q[j][k], b[k]) for k in b}
-            c["v"] = q[j]["v"] | lands
-            cand.append(c)
+        # Queue: entries stay contiguous from q0; a push lands after the last
+        # valid one, a pop shifts by one. ``take`` (pop but for ``adv``)
+        # selects the data so that ``adv`` only reaches the enables: an
+        # invalid entry's candidates are both ``s5`` (the one behind it is
+        # invalid too).
+        take = Signal()
+        m.d.comb += take.eq(q0["v"] & (~busy | (z & q0["stop"])))
+        m.d.comb += pop.eq(adv & take)
         for i, dst in enumerate(q):
-            for k in dst:
-                src = [cand[i + p][k] if cand[i + p] is not None else 0 for p in range(3)]
-                m.d.sync += dst[k].eq(Mux(pop == 0, src[0], Mux(pop == 1, src[1], src[2])))
+            nxt = {k: Mux(q[i + 1]["v"], q[i + 1][k], s5[k]) for k in s5 if k != "v"} \
+                if i + 1 < len(q) else {k: s5[k] for k in s5 if k != "v"}
+            lands = push & (q[i - 1]["v"] if i else 1)
+            with m.If(pop | (~dst["v"] & lands)):
+                m.d.sync += [dst[k].eq(Mux(take, nxt[k], s5[k])) for k in nxt]
+            v_here = dst["v"] | lands
+            v_next = (q[i + 1]["v"] | (push & dst["v"])) if i + 1 < len(q) else \
+                push & dst["v"]
+            m.d.sync += dst["v"].eq(Mux(pop, v_next, v_here))
         return m
 
 
@@ -238,23 +246,30 @@ class DenseScanner(_Scanner):
     Ports
         ``ref: In(token_stream(crd_width))`` (absent when ``root``);
         ``crd``, ``ref_out: Out(token_stream(crd_width))``;
-        ``dim: In(crd_width)``: the level's dimension, held constant while the
-        scanner runs (set by the host). No memory.
+        ``dim: In(crd_width)``: the level's dimension, set by the host and
+        held constant from one cycle before the first reference (or during
+        reset) until the scanner has finished: values derived from it are
+        registered. No memory.
     Parameters
         ``crd_width`` 1..64 (default 16), ``root``. References wrap modulo
         ``2**crd_width``.
     Timing
-        Latency 3 cycles: the input token is registered, ``r*dim`` computed
-        into a second register (a pipelined multiplier step, out of the
-        emitter's path), then the emitter loads the output registers. One
-        token per cycle (``dim + 1`` cycles per fiber; ``dim = 0`` takes two
-        cycles per reference). Outputs registered; ``ref.ready`` depends
-        combinationally on the output ``ready``.
+        ``r*dim`` is computed in the fabric, pipelined alongside the input
+        tokens (no multiplier in the emitter's path and no DSP block, whose
+        combinational delay alone is 3.9 ns on ECP5): radix-4 partial
+        products registered, then summed pairwise, one adder per stage:
+        ``mul_stages`` stages (4 for ``crd_width`` 9..16). Latency
+        ``mul_stages + 1``
+        cycles, then one token per cycle (``dim + 1`` cycles per fiber;
+        ``dim = 0`` takes two cycles per reference). Outputs registered;
+        ``ref.ready`` depends combinationally on the output ``ready``.
     """
 
     def __init__(self, crd_width: int = 16, root: bool = False):
         check_width("crd_width", crd_width)
         super().__init__({"dim": In(crd_width)}, crd_width, root)
+        self.npp = (crd_width + 1) // 2          # radix-4 partial products
+        self.mul_stages = 1 + (self.npp - 1).bit_length()
 
     def elaborate(self, platform):
         m = Module()
@@ -270,28 +285,52 @@ class DenseScanner(_Scanner):
             co.load(kind=kind, data=data)
             ro.load(kind=kind, data=data if ref_data is None else ref_data)
 
-        # two-stage input pipeline: p1 (the token), p2 (the token, its stop
-        # level k+1 and base = r*dim), moved together when p2 is taken
-        p1_v, p1_kind, p1_data = Signal(), Signal(kinds), Signal(W)
-        p2_v, p2_kind, p2_lvl, base = Signal(), Signal(kinds), Signal(W), Signal(W)
-        take, adv = Signal(), Signal()
-        m.d.comb += [adv.eq(~p2_v | take), inp.ready.eq(adv)]
-        with m.If(adv):
-            m.d.sync += [p1_v.eq(inp.valid), p1_kind.eq(tok.kind), p1_data.eq(tok.data),
-                         p2_v.eq(p1_v), p2_kind.eq(p1_kind), p2_lvl.eq(p1_data + 1),
-                         base.eq((p1_data * self.dim)[:W])]
+        # registered values derived from the (static) dim; not reset, so
+        # they follow a dim set during reset
+        dim = self.dim
+        dim3, dm2 = Signal(W, reset_less=True), Signal(W, reset_less=True)
+        dim0, dim1, dim2 = (Signal(reset_less=True) for _ in range(3))
+        m.d.sync += [dim3.eq(dim + (dim << 1)), dm2.eq(dim - 2),
+                     dim0.eq(dim == 0), dim1.eq(dim == 1), dim2.eq(dim == 2)]
 
-        c, cur = Signal(W), Signal(W)       # coordinate and base of the fiber
-        dim0, dim1 = Signal(), Signal()    # registered dim == 0, dim == 1
-        m.d.sync += [dim0.eq(self.dim == 0), dim1.eq(self.dim == 1)]
-        last = Signal()                    # c + 1 == dim
+        # radix-4 partial products of r*dim (mod 2**W) from the input token
+        pps = []
+        for k in range(self.npp):
+            digit = tok.data[2 * k:2 * k + 2]
+            val = Mux(digit[0], Mux(digit[1:2], dim3, dim), Mux(digit[1:2], dim << 1, 0))
+            pps.append((val << (2 * k))[:W])
+
+        # the pipeline: stage i holds the token and the partial sums after i
+        # pairwise additions; all stages move together (``adv``)
+        take, adv = Signal(), Signal()
+        stages = []
+        sums = pps
+        prev = {"v": inp.valid, "kind": tok.kind, "lvl": tok.data + 1}
+        for i in range(self.mul_stages):
+            if i:                                  # stage 0 registers the products
+                sums = [(sums[j] + sums[j + 1])[:W] if j + 1 < len(sums) else sums[j]
+                        for j in range(0, len(sums), 2)]
+            st = {"v": Signal(name=f"m{i}_v"), "kind": Signal(kinds, name=f"m{i}_kind"),
+                  "lvl": Signal(W, name=f"m{i}_lvl"),
+                  "sums": [Signal(W, name=f"m{i}_sum{j}") for j in range(len(sums))]}
+            with m.If(adv):
+                m.d.sync += [st[k].eq(prev[k]) for k in ("v", "kind", "lvl")]
+                m.d.sync += [r.eq(v) for r, v in zip(st["sums"], sums)]
+            stages.append(st)
+            prev, sums = st, st["sums"]
+        last = stages[-1]
+        p_v, p_kind, p_lvl, base = last["v"], last["kind"], last["lvl"], last["sums"][0]
+        m.d.comb += [adv.eq(~p_v | take), inp.ready.eq(adv)]
+
+        c, nref, rem = Signal(W), Signal(W), Signal(W)  # coordinate, its ref, left after c
+        final = Signal()                                # c is the last coordinate
         with m.FSM():
             with m.State("IDLE"):
-                with m.If(p2_v & free):
+                with m.If(p_v & free):
                     m.d.comb += take.eq(1)
-                    with m.Switch(p2_kind):
+                    with m.Switch(p_kind):
                         with m.Case(Kind.DATA):
-                            m.d.sync += [c.eq(1), cur.eq(base), last.eq(self.dim == 2)]
+                            m.d.sync += [c.eq(1), nref.eq(base + 1), rem.eq(dm2), final.eq(dim2)]
                             with m.If(dim0):
                                 m.next = "CLOSE"
                             with m.Else():
@@ -301,7 +340,7 @@ class DenseScanner(_Scanner):
                                 with m.Else():
                                     m.next = "EMIT"
                         with m.Case(Kind.STOP):
-                            emit(Kind.STOP, p2_lvl)
+                            emit(Kind.STOP, p_lvl)
                         with m.Case(Kind.EMPTY):
                             emit(Kind.EMPTY)
                             m.next = "CLOSE"
@@ -309,15 +348,16 @@ class DenseScanner(_Scanner):
                             emit(Kind.DONE)
             with m.State("EMIT"):
                 with m.If(free):
-                    emit(Kind.DATA, c, (cur + c)[:W])
-                    m.d.sync += [c.eq(c + 1), last.eq(c + 2 == self.dim)]
-                    with m.If(last):
+                    emit(Kind.DATA, c, nref)
+                    m.d.sync += [c.eq(c + 1), nref.eq(nref + 1), rem.eq(rem - 1),
+                                 final.eq(rem == 1)]
+                    with m.If(final):
                         m.next = "CLOSE"
             with m.State("CLOSE"):
-                with m.If(p2_v & free):
-                    with m.If(p2_kind == Kind.STOP):
+                with m.If(p_v & free):
+                    with m.If(p_kind == Kind.STOP):
                         m.d.comb += take.eq(1)
-                        emit(Kind.STOP, p2_lvl)
+                        emit(Kind.STOP, p_lvl)
                     with m.Else():
                         emit(Kind.STOP, 0)
                     m.next = "IDLE"
