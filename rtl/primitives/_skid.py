@@ -40,15 +40,20 @@ class InBuf:
         skid = Signal(layout, name=f"{name}_skid")
         skid_flags = {k: Signal(name=f"{name}_skid_{k}") for k in flags}
         m.d.comb += port.ready.eq(~skid_valid)
+        # next-state of both valid bits as plain logic of four flip-flops and
+        # ``take`` (one LUT level after ``take``, no sync-reset mapping)
+        load = ~self.valid | self.take             # the head is replaced
+        m.d.sync += [
+            self.valid.eq(~load | skid_valid | port.valid),
+            skid_valid.eq(~load & (skid_valid | port.valid)),
+        ]
         with m.If(~skid_valid):                    # captured; kept only if the head stays
             m.d.sync += skid.eq(port.payload)
             m.d.sync += [skid_flags[k].eq(f(port.payload)) for k, f in flags.items()]
-        with m.If(~self.valid | self.take):
+        with m.If(load):
             with m.If(skid_valid):
-                m.d.sync += [self.payload.eq(skid), self.valid.eq(1), skid_valid.eq(0)]
+                m.d.sync += self.payload.eq(skid)
                 m.d.sync += [self.flags[k].eq(skid_flags[k]) for k in flags]
             with m.Else():
-                m.d.sync += [self.payload.eq(port.payload), self.valid.eq(port.valid)]
+                m.d.sync += self.payload.eq(port.payload)
                 m.d.sync += [self.flags[k].eq(f(port.payload)) for k, f in flags.items()]
-        with m.Elif(port.valid & ~skid_valid):
-            m.d.sync += skid_valid.eq(1)
