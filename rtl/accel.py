@@ -27,7 +27,7 @@ wr_addr    in     word address
 wr_data    in     word (low bits used)
 rd_sel     in     0: status space; k >= 1: output array k
 rd_addr    in     word address
-rd_data    out    word at ``rd_sel``/``rd_addr`` of the previous cycle
+rd_data    out    word at ``rd_sel``/``rd_addr`` of two cycles before (``HOST_READ_LATENCY``)
 =========  =====  ==========================================================
 
 The status space (``rd_sel = 0``) holds, by address: 0 flags (bit 0 busy,
@@ -58,11 +58,16 @@ from sam.lower import lower_graph
 
 from . import primitives as rtl_prims
 from .encoding import ENCODING_VERSION, check_width
-from .ram import Ram, read_latency
+from .ram import DP16KD_MODES, RAM_TARGETS, Ram, read_latency
 from .stream import check_int
 
 __all__ = ["PARAM_RANGES", "AccelParams", "Accelerator", "UnsupportedGraphError", "ArraySpec",
-           "RegisterSpec", "unsupported_nodes", "STATUS_FLAGS", "node_name"]
+           "RegisterSpec", "unsupported_nodes", "STATUS_FLAGS", "node_name",
+           "HOST_READ_LATENCY"]
+
+#: Cycles from ``rd_sel``/``rd_addr`` to ``rd_data`` (the output arrays'
+#: read ports use the block RAM's output register, :mod:`rtl.ram`).
+HOST_READ_LATENCY = 2
 
 #: bit positions in status word 0
 STATUS_FLAGS = {"busy": 0, "done": 1, "deadlock": 2, "error": 3}
@@ -100,7 +105,11 @@ class AccelParams:
     arrays of one level share the larger depth); ``spacc_dim`` the largest
     inner dimension a sparse accumulator handles (its scratch memory);
     ``spacc_outer_dim`` the largest outer dimension of an order-2 one;
-    ``watchdog`` cycles without any token moving before ``deadlock``.
+    ``watchdog`` cycles without any token moving before ``deadlock``;
+    ``ram_target`` the array memories' implementation (:class:`rtl.ram.Ram`:
+    ``"generic"`` for simulation and any synthesis, ``"ecp5"`` DP16KD block
+    RAMs with output registers, at most 16384 words; ``sam synth --target
+    ecp5`` sets it).
     """
     fifo_depth: int = 2
     crd_width: int = 16
@@ -110,9 +119,13 @@ class AccelParams:
     spacc_dim: int = 256
     spacc_outer_dim: int = 64
     watchdog: int = 4096
+    ram_target: str = "generic"
 
     def __post_init__(self):
         R = PARAM_RANGES
+        if self.ram_target not in RAM_TARGETS:
+            raise UserError(f"ram_target must be one of {', '.join(RAM_TARGETS)}, "
+                            f"not {self.ram_target!r}")
         check_int("fifo_depth", self.fifo_depth, *R["fifo_depth"])
         check_width("crd_width", self.crd_width, minimum=R["crd_width"][0],
                     maximum=R["crd_width"][1])
@@ -134,6 +147,9 @@ class AccelParams:
         if d & (d - 1):
             raise UserError(f"{name} must be a power of two (up to 2**(crd_width-1) = "
                             f"{top}), not {d}")
+        if self.ram_target == "ecp5" and d > DP16KD_MODES[-1][0]:
+            raise UserError(f"{name} {d} is above {DP16KD_MODES[-1][0]}, the deepest "
+                            f"ram_target=ecp5 memory (one DP16KD deep)")
 
     def depth_of(self, array: str) -> int:
         return dict(self.mem_depths).get(array, self.mem_depth)
@@ -143,7 +159,8 @@ class AccelParams:
                 "val_width": self.val_width, "mem_depth": self.mem_depth,
                 "mem_depths": dict(self.mem_depths), "spacc_dim": self.spacc_dim,
                 "spacc_outer_dim": self.spacc_outer_dim,
-                "watchdog": self.watchdog}
+                "watchdog": self.watchdog,
+                **({"ram_target": self.ram_target} if self.ram_target != "generic" else {})}
 
 
 @dataclass
@@ -490,7 +507,8 @@ class Accelerator(wiring.Component):
             "params": self.params.to_dict(),
             "encoding_version": ENCODING_VERSION,
             "bus": {"sel_width": self.sel_width, "addr_width": self.addr_width,
-                    "data_width": self.data_width, "read_latency": 1,
+                    "data_width": self.data_width,
+                    "read_latency": HOST_READ_LATENCY,
                     "status_flags": dict(STATUS_FLAGS), "status_cycles_addr": 1,
                     "edge_status_base": self.edge_status_base},
             "arrays": [a.to_dict() for a in self.arrays],
@@ -589,7 +607,7 @@ class Accelerator(wiring.Component):
         mems = {}
         for a in self.arrays:
             shape = signed(a.width) if a.signed else unsigned(a.width)
-            mem = Ram(shape=shape, depth=a.depth)
+            mem = Ram(shape=shape, depth=a.depth, target=p.ram_target)
             m.submodules[f"mem_{a.name}"] = mem
             mems[a.name] = mem
             if a.role == "input":
@@ -598,7 +616,7 @@ class Accelerator(wiring.Component):
                              wp.addr.eq(self.wr_addr), wp.data.eq(self.wr_data)]
         host_rd = {}
         for a in self.outputs:
-            rp = mems[a.name].read_port()
+            rp = mems[a.name].read_port(latency=HOST_READ_LATENCY)
             m.d.comb += [rp.en.eq(1), rp.addr.eq(self.rd_addr)]
             host_rd[a.name] = rp
 
@@ -662,10 +680,13 @@ class Accelerator(wiring.Component):
             with m.Else():
                 m.d.sync += idle.eq(idle + 1)
 
-        # host read path: one cycle of latency
+        # host read path, latency 2 (HOST_READ_LATENCY): the arrays' read
+        # ports and the status word (registered, then delayed once more)
         rd_sel_q = Signal.like(self.rd_sel)
+        rd_sel_q2 = Signal.like(self.rd_sel)
         status_q = Signal(self.data_width)
-        m.d.sync += rd_sel_q.eq(self.rd_sel)
+        status_q2 = Signal(self.data_width)
+        m.d.sync += [rd_sel_q.eq(self.rd_sel), rd_sel_q2.eq(rd_sel_q), status_q2.eq(status_q)]
         with m.Switch(self.rd_addr):
             with m.Case(0):
                 m.d.sync += status_q.eq(
@@ -683,9 +704,9 @@ class Accelerator(wiring.Component):
                     m.d.sync += status_q.eq(f.o.valid | (~f.i.ready << 1))
             with m.Default():
                 m.d.sync += status_q.eq(0)
-        with m.Switch(rd_sel_q):
+        with m.Switch(rd_sel_q2):
             with m.Case(0):
-                m.d.comb += self.rd_data.eq(status_q)
+                m.d.comb += self.rd_data.eq(status_q2)
             for a in self.outputs:
                 with m.Case(a.sel):
                     data = host_rd[a.name].data

@@ -24,7 +24,11 @@ How designs are measured (the same way for a primitive and an accelerator):
   (``docs/design.md``); :func:`synth_primitive` puts them inside the DUT
   (``rtl.testtop.MemTestTop``) so that their BRAMs and the paths from their
   read data are measured; ``bram`` counts DP16KD (ECP5) or SB_RAM40_4K
-  (iCE40) blocks.
+  (iCE40) blocks. On ECP5 the memories are ``rtl.ram.Ram(target="ecp5")``
+  (DP16KD instances with the output register on for read latency 2, which
+  Yosys never infers), in the test top and in the accelerator: an
+  accelerator generated with the generic RAMs (the simulated Verilog) is
+  regenerated with ``ram_target="ecp5"`` under ``synth/ecp5/rtl`` first.
 * **Fmax** is nextpnr's post-route ``fmax`` of the clock in ``--report``
   (best over the seeds asked for); the critical path keeps the RTL source
   lines nextpnr names for its nets.
@@ -713,8 +717,17 @@ def synth_primitive(name: str, params: dict, target: str, workdir, **kw) -> Synt
         raise UserError(f"bad parameters for RTL primitive {name!r}: {ex}") from None
     label = config_label(name, params)
     top = "sam_" + re.sub(r"\W", "_", name)
-    return synth_component(wrap_for_test(comp), top, target, Path(workdir),
+    try:
+        wrapped = wrap_for_test(comp, ram_target=ram_target_for(target))
+    except ValueError as ex:
+        raise UserError(f"RTL primitive {name!r} on {target}: {ex}") from None
+    return synth_component(wrapped, top, target, Path(workdir),
                            label=label, params=params, **kw)
+
+
+def ram_target_for(target: str) -> str:
+    """The :class:`rtl.ram.Ram` implementation synthesized for ``target``."""
+    return "ecp5" if target == "ecp5" else "generic"
 
 
 def primitive_table(configs, target: str, workdir, *, progress=None, **kw) -> list[SynthResult]:
@@ -819,12 +832,27 @@ def synth_accelerator(outdir, target: str, *, device: str | None = None, seeds=(
     ``outdir/synth/<target>.json`` and returns the report (a dict:
     ``accelerator`` and ``primitives`` hold :meth:`SynthResult.to_dict`
     forms; primitives also list their ``nodes``)."""
+    from dataclasses import replace
     from rtl.accel import AccelParams
-    from rtl.artifacts import read_artifacts
+    from rtl.artifacts import read_artifacts, write_artifacts
     outdir = Path(outdir)
     man, graph, vpath = read_artifacts(outdir)
     work = outdir / "synth" / target
     kw = dict(device=device, seeds=seeds, freq=freq, pnr=pnr, timeout=timeout)
+
+    def params_of(manifest):
+        prm = dict(manifest.get("params", {}))
+        prm["mem_depths"] = dict(prm.get("mem_depths") or {})
+        return AccelParams(**{k: v for k, v in prm.items()
+                              if k in AccelParams.__dataclass_fields__})
+
+    ram = ram_target_for(target)
+    if man.get("params", {}).get("ram_target", "generic") != ram:
+        # the same accelerator with the target's block RAMs (the directory's
+        # own Verilog stays the simulated one)
+        write_artifacts(graph, work / "rtl", replace(params_of(man), ram_target=ram),
+                        png=False)
+        man, graph, vpath = read_artifacts(work / "rtl")
     if progress:
         progress(f"{man['name']} (whole accelerator)")
     whole = synth_verilog([vpath], man["top"], target, work / "accelerator",
@@ -836,10 +864,7 @@ def synth_accelerator(outdir, target: str, *, device: str | None = None, seeds=(
         "accelerator": whole.to_dict(), "primitives": [],
     }
     if primitives:
-        prm = dict(man.get("params", {}))
-        prm["mem_depths"] = dict(prm.get("mem_depths") or {})
-        params = AccelParams(**{k: v for k, v in prm.items()
-                                if k in AccelParams.__dataclass_fields__})
+        params = params_of(man)
         for cfg in accelerator_configs(graph, params):
             label = config_label(cfg["rtl"], cfg["params"])
             if progress:

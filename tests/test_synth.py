@@ -223,3 +223,14 @@ def test_bench_targets():
     t = targets({"kernels": rows, "make_rtl": {"median_s": 4.0}})
     assert [x["met"] for x in t] == [False, True]
     assert "worst 1.200 (spmv, b); 1 of 2 runs miss" in t[0]["measured"]
+
+
+def test_ecp5_primitive_uses_dp16kd_output_registers(tmp_path):
+    # arrayvals reads its values with latency 2: on ECP5 the test top's RAM
+    # is instantiated DP16KDs with the output register (Yosys never infers it)
+    assert S.ram_target_for("ecp5") == "ecp5" and S.ram_target_for("ice40") == "generic"
+    r = S.synth_primitive("arrayvals", {}, "ecp5", tmp_path, pnr=False)
+    netlist = json.loads((tmp_path / "netlist.json").read_text())
+    modes = [c["parameters"].get("REGMODE_B") for mod in netlist["modules"].values()
+             for c in mod.get("cells", {}).values() if c["type"] == "DP16KD"]
+    assert r.bram == 2 and modes == ["OUTREG"] * 2, (r.cells, modes)
