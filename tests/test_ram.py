@@ -283,3 +283,17 @@ def test_ecp5_synthesis(tmp_path):
              for c in mod.get("cells", {}).values() if c["type"] == "DP16KD"]
     assert modes == ["OUTREG"] * 4, modes
     assert res.fmax_mhz > 250, res.fmax_mhz
+
+
+def test_accel_ram_target():
+    """AccelParams.ram_target: checked, recorded only when not generic, and the
+    ECP5 depth limit is named before anything is built."""
+    from rtl.accel import AccelParams
+    from sam.errors import UserError
+    assert "ram_target" not in AccelParams().to_dict()
+    assert AccelParams(ram_target="ecp5").to_dict()["ram_target"] == "ecp5"
+    with pytest.raises(UserError, match="ram_target must be one of generic, ecp5, not 'asic'"):
+        AccelParams(ram_target="asic")
+    with pytest.raises(UserError, match="mem_depth 32768 is above 16384"):
+        AccelParams(ram_target="ecp5", mem_depth=32768)
+    AccelParams(mem_depth=32768)                     # fine with the generic RAMs
