@@ -38,7 +38,8 @@ def test_throughput(name):
     r = check_case(name, attrs, ins)
     firings = golden_firings(name, attrs, ins)
     print(f"{name}: {firings} golden firings, {r.cycles} cycles")
-    assert r.cycles <= firings + 2, f"{r.cycles} cycles for {firings} steps"
+    # one step per cycle; latency 3 (input buffer, head, output register)
+    assert r.cycles <= firings + 3, f"{r.cycles} cycles for {firings} steps"
 
 
 @pytest.mark.parametrize("name", JOINERS)

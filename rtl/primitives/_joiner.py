@@ -2,22 +2,129 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import C, Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..encoding import token_stream, check_width
-from ..stream import OutReg
+from ..encoding import Kind, token_stream, check_width
 
-__all__ = ["BinaryJoiner"]
+__all__ = ["BinaryJoiner", "OutBuf", "PairBuf"]
+
+
+def _data_reg(layout, name):
+    """A token register of ``layout`` whose initial value (a ``D`` with
+    non-zero data) never occurs in a stream: loading the first token changes
+    it, which Icarus needs to evaluate the logic that reads it (its ``always
+    @*`` blocks do not run at time 0)."""
+    return Signal(layout, name=name, init={"kind": Kind.DONE,
+                                           "data": (1 << layout.size - 2) - 1})
+
+
+class OutBuf:
+    """Output register plus skid register for the ``Out`` stream ``port``.
+
+    Drive ``load`` (combinational) to emit the token set with :meth:`set`
+    (the data are taken whether or not ``load`` is high, so only the
+    ``valid`` bits depend on ``load``). ``load`` may be high whenever the
+    skid register is empty, which is the case in every cycle after one in
+    which the output was not stalled (``stalled``: ``valid & ~ready``,
+    combinational). Latency 1 cycle; one token per cycle while ``ready`` is
+    high.
+    """
+
+    def __init__(self, m: Module, port, name: str):
+        layout = port.payload.shape()
+        self.stalled = Signal(name=f"{name}_stalled")
+        self.load = Signal(name=f"{name}_load")
+        self._new = Signal(layout, name=f"{name}_new")
+        skid_valid = Signal(name=f"{name}_skid_valid")
+        skid = Signal(layout, name=f"{name}_skid")
+        m.d.comb += self.stalled.eq(port.valid & ~port.ready)
+        with m.If(~self.stalled):
+            with m.If(skid_valid):
+                m.d.sync += [port.payload.eq(skid), port.valid.eq(1), skid_valid.eq(0)]
+            with m.Else():
+                m.d.sync += [port.payload.eq(self._new), port.valid.eq(self.load)]
+        with m.Elif(~skid_valid):     # captured; kept only if loaded
+            m.d.sync += [skid.eq(self._new), skid_valid.eq(self.load)]
+        self._m = m
+
+    def set(self, **fields):
+        """The token to emit (``kind=...``, ``data=...``; data defaults to 0),
+        combinational."""
+        m = self._m
+        for k, v in fields.items():
+            m.d.comb += getattr(self._new, k).eq(v)
+
+
+class PairBuf:
+    """Two-entry input buffer for the streams ``crd`` and ``ref`` of one
+    operand, which are consumed together.
+
+    ``valid`` (a register) and ``crd``/``ref`` are the head pair; drive
+    ``adv`` (combinational) high when the head is empty or consumed: the
+    next pair (skid or inputs) becomes the head. A pair is accepted when both
+    inputs are valid and the skid register is empty, so each input's
+    ``ready`` is a register ANDed with the other input's ``valid``. Latency 1
+    cycle; one pair per cycle with ``adv`` high.
+    """
+
+    def __init__(self, m: Module, crd, ref, name: str):
+        layout = crd.payload.shape()
+        self.valid = Signal(name=f"{name}_n_valid")
+        self.crd = _data_reg(layout, f"crd{name[-1]}_n")
+        self.ref = _data_reg(layout, f"ref{name[-1]}_n")
+        self.adv = Signal(name=f"{name}_n_adv")
+        skid_valid = Signal(name=f"{name}_skid_valid")
+        skid_crd = _data_reg(layout, f"crd{name[-1]}_skid")
+        skid_ref = _data_reg(layout, f"ref{name[-1]}_skid")
+        arrive = crd.valid & ref.valid & ~skid_valid
+        m.d.comb += [crd.ready.eq(~skid_valid & ref.valid),
+                     ref.ready.eq(~skid_valid & crd.valid)]
+        # data taken only with valid (zero otherwise), so that the
+        # comparators of the pipeline never see undefined bits in simulation
+        cp, rp = Signal(layout, name=f"crd{name[-1]}_in"), Signal(layout, name=f"ref{name[-1]}_in")
+        m.d.comb += [cp.eq(Mux(crd.valid & ref.valid, crd.payload, 0)),
+                     rp.eq(Mux(crd.valid & ref.valid, ref.payload, 0))]
+        with m.If(~skid_valid):        # captured; kept only if the head stays
+            m.d.sync += [skid_crd.eq(cp), skid_ref.eq(rp)]
+        with m.If(self.adv):
+            with m.If(skid_valid):
+                m.d.sync += [self.crd.eq(skid_crd), self.ref.eq(skid_ref), self.valid.eq(1)]
+            with m.Else():
+                m.d.sync += [self.crd.eq(cp), self.ref.eq(rp), self.valid.eq(arrive)]
+        # one expression, no synchronous reset (its LSR pin has a long setup)
+        m.d.sync += skid_valid.eq(~self.adv & (skid_valid | arrive))
 
 
 class BinaryJoiner(wiring.Component):
     """Ports ``crd0``, ``ref0``, ``crd1``, ``ref1`` in and ``crd``,
     ``ref0_out``, ``ref1_out`` out, all ``token_stream(crd_width)``.
-    Subclasses implement :meth:`step`: the decision of one cycle. Outputs
-    are registered (:class:`~rtl.stream.OutReg`); input ``ready`` is
-    combinational in the output ``ready`` (one gate)."""
+
+    A step looks at the two head coordinates. Two coordinates ``a``, ``b``:
+    operand 0 is consumed when ``a <= b``, operand 1 when ``b <= a`` (both
+    joiners). Otherwise subclasses decide from the token kinds alone
+    (:meth:`kind_rule`); :meth:`emits` says whether a step loads the outputs
+    and :meth:`emit` what it loads.
+
+    Pipeline per operand: an input buffer (:class:`._skid.InBuf`, registered
+    ``ready``; its head is the *next* token ``n``), then the head register
+    ``h``. Every cycle the decision of each of the four pairs
+    ``(h0|n0, h1|n1)`` is computed from registers and registered; in the
+    next cycle the pair the heads came from (each head stayed or was refilled
+    from ``n``, recorded in a register) selects it. A comparator ends in its
+    register: the kinds force its result through an extra top bit when the
+    tokens are not two coordinates. Outputs have a skid register
+    (:class:`OutBuf`), so the output ``ready`` reaches only registers.
+    Latency 3 cycles (input buffer, head, output register); one step per
+    cycle while both operands have tokens buffered and the outputs drain.
+    """
+
+    #: Decision bits besides ``take0``/``take1`` (subclasses), each a
+    #: function of the kinds alone; ``CRD_EXTRA`` gives their value on two
+    #: coordinates.
+    EXTRA: tuple = ()
+    CRD_EXTRA: dict = {}
 
     def __init__(self, crd_width: int = 16):
         self.crd_width = check_width("crd_width", crd_width)
@@ -29,20 +136,104 @@ class BinaryJoiner(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        outs = (OutReg(m, self.crd, "crd"), OutReg(m, self.ref0_out, "ref0_out"),
-                OutReg(m, self.ref1_out, "ref1_out"))
-        free = Signal()
-        m.d.comb += free.eq(outs[0].free & outs[1].free & outs[2].free)
-        # crdK/refK are consumed together: operand K is valid when both are
-        valid = (self.crd0.valid & self.ref0.valid, self.crd1.valid & self.ref1.valid)
-        take0, take1, go = self.step(m, outs, free, valid)
-        m.d.comb += [
-            self.crd0.ready.eq(take0 & go), self.ref0.ready.eq(take0 & go),
-            self.crd1.ready.eq(take1 & go), self.ref1.ready.eq(take1 & go),
-        ]
+        outs = (OutBuf(m, self.crd, "crd"), OutBuf(m, self.ref0_out, "ref0_out"),
+                OutBuf(m, self.ref1_out, "ref1_out"))
+        # The skid registers are empty after a cycle with no output stalled:
+        # free is a register (exact while the outputs drain; one cycle lost
+        # after a stall)
+        free = Signal(init=1)
+        m.d.sync += free.eq(~(outs[0].stalled | outs[1].stalled | outs[2].stalled))
+        layout = self.crd0.payload.shape()
+
+        # n: input buffers; h: heads
+        nbuf = (PairBuf(m, self.crd0, self.ref0, "op0"), PairBuf(m, self.crd1, self.ref1, "op1"))
+        nv = [b.valid for b in nbuf]
+        hc = [_data_reg(layout, f"crd{k}_h") for k in range(2)]
+        hr = [_data_reg(layout, f"ref{k}_h") for k in range(2)]
+        hv = [Signal(name=f"h{k}_valid") for k in range(2)]
+        moved = [Signal(name=f"h{k}_moved") for k in range(2)]   # h refilled from n last cycle
+
+        # Registered step bits of each of the four pairs of this cycle's
+        # (h, n) slots, for each value of the next cycle's free
+        slots = [{"h": (hc[k], hv[k]), "n": (nbuf[k].crd, nv[k])} for k in range(2)]
+        reg = {a + b: self._decide(m, *slots[0][a], *slots[1][b], a + b)
+               for a in "hn" for b in "hn"}
+
+        def pick(cases):
+            return Mux(moved[0], Mux(moved[1], cases["nn"], cases["nh"]),
+                       Mux(moved[1], cases["hn"], cases["hh"]))
+
+        # A head is refilled from n (valid or not) when it is consumed or
+        # empty. The pair the heads hold and free select it: a 7-input
+        # function of registers.
+        mv = [Signal(name=f"h{k}_refill") for k in range(2)]
+        fire = Signal()                                       # outputs loaded
+        for k in range(2):
+            m.d.comb += mv[k].eq(free & pick({c: r[f"step{k}"] for c, r in reg.items()}))
+            m.d.comb += nbuf[k].adv.eq(mv[k])
+        m.d.comb += fire.eq(free & pick({c: r["full"] & (r["step0"] & r["step1"] | r["emits"])
+                                         for c, r in reg.items()}))
+        # when firing (free), a refill is a consumed head: take0/take1
+        dec = {"take0": mv[0], "take1": mv[1],
+               **{k: pick({c: r[k] for c, r in reg.items()}) for k in self.EXTRA}}
+        m.d.comb += [o.load.eq(fire) for o in outs]
+        self.emit(m, outs, dec, (hc[0], hr[0], hc[1], hr[1]))
+        for k in range(2):
+            m.d.sync += moved[k].eq(mv[k])
+            with m.If(mv[k]):
+                m.d.sync += [hc[k].eq(nbuf[k].crd), hr[k].eq(nbuf[k].ref), hv[k].eq(nv[k])]
         return m
 
-    def step(self, m, outs, free, valid):
-        """Add the cycle's logic to ``m``; return ``(take0, take1, go)``:
-        operand K is consumed when ``takeK & go``."""
+    def _decide(self, m, c0, v0, c1, v1, name):
+        """Registered bits of a step on the tokens ``c0``, ``c1`` (valid when
+        ``v0``, ``v1``): ``stepK`` (operand K leaves the head: consumed, or
+        no token; given the outputs free), ``full`` (both tokens),
+        ``emits`` (outputs loaded, unless both step, which always loads
+        them), ``takeK`` and :attr:`EXTRA` (meaningful when loading)."""
+        rule = {k: Signal(name=f"{name}_rule_{k}") for k in ("take0", "take1") + self.EXTRA}
+        self.kind_rule(m, rule, c0.kind, c1.kind)
+        crds = (c0.kind == Kind.DATA) & (c1.kind == Kind.DATA)
+        full = v0 & v1
+        emits = self.emits(rule)
+        names = ("step0", "step1", "full", "emits")
+        # no reset (its logic would sit after the comparators) but on full:
+        # the first cycle's values are computed from the reset state, where
+        # every slot is empty; until then nothing fires, and a refill moves
+        # empty slots
+        out = {k: Signal(name=f"dec_{name}_{k}", reset_less=k != "full",
+                         init=k.startswith("step")) for k in names + self.EXTRA}
+        # stepK (given free) is one comparator, x < y as the sign of x - y
+        # (the sum output of the chain's last cell: no inverter after it):
+        # on two coordinates "2*ck + 0 < 2*co + 1" (ck <= co); two top bit
+        # pairs, equal unless they force the result: the upper one from the
+        # valid bits (a missing token steps alone), the lower one from the
+        # kinds (the kind rule when the tokens are not two coordinates).
+        # Each pair is a small function of registers.
+        for k, (ck, vk, co, vo) in enumerate(((c0, v0, c1, v1), (c1, v1, c0, v0))):
+            step = rule[f"take{k}"]
+            x = Cat(C(0, 1), ck.data, ~crds & ~step, vk & ~vo)
+            y = Cat(C(1, 1), co.data, ~crds & step, ~vk)
+            m.d.sync += out[f"step{k}"].eq((x - y)[-1])
+        # a step that consumes both operands always emits; emits covers the rest
+        m.d.sync += [out["full"].eq(full),
+                     out["emits"].eq(full & Mux(crds, self.EMIT_ALL_CRDS, emits))]
+        for k in self.EXTRA:
+            m.d.sync += out[k].eq(full & Mux(crds, self.CRD_EXTRA[k], rule[k]))
+        return {**out, "take0": out["step0"], "take1": out["step1"]}
+
+    def kind_rule(self, m, out, k0, k1):
+        """Drive (``m.d.comb``) the decision bits ``out`` (``take0``,
+        ``take1`` and :attr:`EXTRA`) of a step on two tokens of kinds ``k0``,
+        ``k1`` that are not both coordinates."""
+        raise NotImplementedError
+
+    def emits(self, dec):
+        """Whether a step with decision bits ``dec`` loads the outputs."""
+        raise NotImplementedError
+
+    def emit(self, m, outs, dec, heads):
+        """Set the output tokens (``outs``: crd, ref0_out, ref1_out
+        :class:`OutBuf`, :meth:`OutBuf.set`) of a step that loads them, with
+        decision ``dec`` on the head tokens ``heads`` (crd0, ref0, crd1,
+        ref1)."""
         raise NotImplementedError

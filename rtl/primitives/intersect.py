@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Signal
-
 from ..encoding import Kind
 from . import RtlPrimitive, register
 from ._joiner import BinaryJoiner
@@ -44,47 +42,40 @@ class Intersect(BinaryJoiner):
         FIFOs.
     """
 
-    def step(self, m, outs, free, valid):
+    EXTRA = ("emit_n",)
+    CRD_EXTRA = {"emit_n": 0}
+
+    EMIT_ALL_CRDS = False
+
+    def kind_rule(self, m, out, k0, k1):
+        take0, take1, emit_n = out["take0"], out["take1"], out["emit_n"]
+        with m.If((k0 == Kind.EMPTY) & (k1 == Kind.STOP)):
+            m.d.comb += take0.eq(1)                 # N facing a stop token: drop it
+        with m.Elif((k1 == Kind.EMPTY) & (k0 == Kind.STOP)):
+            m.d.comb += take1.eq(1)
+        with m.Elif((k0 == Kind.EMPTY) | (k1 == Kind.EMPTY)):
+            m.d.comb += [emit_n.eq(1), take0.eq(1), take1.eq(1)]
+        with m.Elif(k0 == Kind.DATA):
+            m.d.comb += take0.eq(1)
+        with m.Elif(k1 == Kind.DATA):
+            m.d.comb += take1.eq(1)
+        with m.Else():
+            m.d.comb += [take0.eq(1), take1.eq(1)]
+
+    def emits(self, dec):
+        return dec["take0"] & dec["take1"]      # a match, N, or stop tokens
+
+    def emit(self, m, outs, dec, heads):
         oc, o0, o1 = outs
-        v0, v1 = valid
-
-        c0, r0, c1, r1 = (p.payload for p in (self.crd0, self.ref0, self.crd1, self.ref1))
-        k0, k1 = c0.kind, c1.kind
-        take0, take1, emit, emit_n = Signal(), Signal(), Signal(), Signal()
-
-        with m.If(v0 & v1):
-            with m.If((k0 == Kind.DATA) & (k1 == Kind.DATA)):
-                with m.If(c0.data == c1.data):
-                    m.d.comb += [emit.eq(1), take0.eq(1), take1.eq(1)]
-                with m.Elif(c0.data < c1.data):
-                    m.d.comb += take0.eq(1)
-                with m.Else():
-                    m.d.comb += take1.eq(1)
-            with m.Elif((k0 == Kind.EMPTY) & (k1 == Kind.STOP)):
-                m.d.comb += take0.eq(1)                 # N facing a stop token: drop it
-            with m.Elif((k1 == Kind.EMPTY) & (k0 == Kind.STOP)):
-                m.d.comb += take1.eq(1)
-            with m.Elif((k0 == Kind.EMPTY) | (k1 == Kind.EMPTY)):
-                m.d.comb += [emit.eq(1), emit_n.eq(1), take0.eq(1), take1.eq(1)]
-            with m.Elif(k0 == Kind.DATA):
-                m.d.comb += take0.eq(1)
-            with m.Elif(k1 == Kind.DATA):
-                m.d.comb += take1.eq(1)
-            with m.Else():
-                m.d.comb += [emit.eq(1), take0.eq(1), take1.eq(1)]
-
-        go = Signal()
-        m.d.comb += go.eq(~emit | free)
-        with m.If(emit & free):
-            with m.If(emit_n):
-                oc.load(kind=Kind.EMPTY)
-                o0.load(kind=Kind.EMPTY)
-                o1.load(kind=Kind.EMPTY)
-            with m.Else():
-                oc.load(kind=c0.kind, data=c0.data)
-                o0.load(kind=r0.kind, data=r0.data)
-                o1.load(kind=r1.kind, data=r1.data)
-        return take0, take1, go
+        c0, r0, c1, r1 = heads
+        with m.If(dec["emit_n"]):
+            oc.set(kind=Kind.EMPTY)
+            o0.set(kind=Kind.EMPTY)
+            o1.set(kind=Kind.EMPTY)
+        with m.Else():
+            oc.set(kind=c0.kind, data=c0.data)
+            o0.set(kind=r0.kind, data=r0.data)
+            o1.set(kind=r1.kind, data=r1.data)
 
 
 register(RtlPrimitive("intersect", Intersect, formal_params=({"crd_width": 3},),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Signal
-
 from ..encoding import Kind
 from . import RtlPrimitive, register
 from ._joiner import BinaryJoiner
@@ -38,50 +36,40 @@ class Union(BinaryJoiner):
         depends combinationally on output ``ready`` (one gate).
     """
 
-    def step(self, m, outs, free, valid):
+    EXTRA = ("emit",)
+    CRD_EXTRA = {"emit": 1}
+
+    EMIT_ALL_CRDS = True
+
+    def kind_rule(self, m, out, k0, k1):
+        take0, take1, emit = out["take0"], out["take1"], out["emit"]
+        with m.If(k0 == Kind.DATA):
+            m.d.comb += [take0.eq(1), emit.eq(1)]
+        with m.Elif(k1 == Kind.DATA):
+            m.d.comb += [take1.eq(1), emit.eq(1)]
+        with m.Elif((k0 == Kind.EMPTY) & (k1 == Kind.STOP)):
+            m.d.comb += take0.eq(1)                 # no fiber on side 0: drop N
+        with m.Elif((k1 == Kind.EMPTY) & (k0 == Kind.STOP)):
+            m.d.comb += take1.eq(1)
+        with m.Else():
+            m.d.comb += [take0.eq(1), take1.eq(1), emit.eq(1)]
+
+    def emits(self, dec):
+        return dec["emit"]
+
+    def emit(self, m, outs, dec, heads):
         oc, o0, o1 = outs
-        v0, v1 = valid
-
-        c0, r0, c1, r1 = (p.payload for p in (self.crd0, self.ref0, self.crd1, self.ref1))
-        d0 = c0.kind == Kind.DATA
-        d1 = c1.kind == Kind.DATA
-        take0, take1, skip = Signal(), Signal(), Signal()
-
-        with m.If(v0 & v1):
-            with m.If(d0 & d1):
-                with m.If(c0.data == c1.data):
-                    m.d.comb += [take0.eq(1), take1.eq(1)]
-                with m.Elif(c0.data < c1.data):
-                    m.d.comb += take0.eq(1)
-                with m.Else():
-                    m.d.comb += take1.eq(1)
-            with m.Elif(d0):
-                m.d.comb += take0.eq(1)
-            with m.Elif(d1):
-                m.d.comb += take1.eq(1)
-            with m.Elif((c0.kind == Kind.EMPTY) & (c1.kind == Kind.STOP)):
-                m.d.comb += [take0.eq(1), skip.eq(1)]   # no fiber on side 0: drop N
-            with m.Elif((c1.kind == Kind.EMPTY) & (c0.kind == Kind.STOP)):
-                m.d.comb += [take1.eq(1), skip.eq(1)]
-            with m.Else():
-                m.d.comb += [take0.eq(1), take1.eq(1)]
-
-        go = Signal()
-        m.d.comb += go.eq(skip | free)
-        with m.If((take0 | take1) & ~skip & free):
-            with m.If(take0):
-                oc.load(kind=c0.kind, data=c0.data)
-            with m.Else():
-                oc.load(kind=c1.kind, data=c1.data)
-            with m.If(take0):
-                o0.load(kind=r0.kind, data=r0.data)
-            with m.Else():
-                o0.load(kind=Kind.EMPTY)
-            with m.If(take1):
-                o1.load(kind=r1.kind, data=r1.data)
-            with m.Else():
-                o1.load(kind=Kind.EMPTY)
-        return take0, take1, go
+        c0, r0, c1, r1 = heads
+        with m.If(dec["take0"]):
+            oc.set(kind=c0.kind, data=c0.data)
+            o0.set(kind=r0.kind, data=r0.data)
+        with m.Else():
+            oc.set(kind=c1.kind, data=c1.data)
+            o0.set(kind=Kind.EMPTY)
+        with m.If(dec["take1"]):
+            o1.set(kind=r1.kind, data=r1.data)
+        with m.Else():
+            o1.set(kind=Kind.EMPTY)
 
 
 register(RtlPrimitive("union", Union, formal_params=({"crd_width": 3},),
