@@ -800,6 +800,7 @@ def accelerator_configs(graph, params=None) -> list[dict]:
     # it keeps this breakdown identical to what `sam rtl` instantiates.
     from rtl.accel import AccelParams, Accelerator, _plan, node_name
     acc = Accelerator(graph, params or AccelParams())
+    acc._MustUse__silence = True        # only its plan is read, never elaborated
     groups: dict = {}
     low, p = acc.lowered, acc.params
 
