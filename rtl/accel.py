@@ -33,7 +33,12 @@ rd_data    out    word at ``rd_sel``/``rd_addr`` of two cycles before (``HOST_RE
 The status space (``rd_sel = 0``) holds, by address: 0 flags (bit 0 busy,
 1 done, 2 deadlock, 3 error), 1 cycles, then the length of each output array
 (in :attr:`Accelerator.outputs` order), then per lowered edge bit 0
-"FIFO not empty" and bit 1 "FIFO full" (for the deadlock report). The
+"FIFO not empty" and bit 1 "FIFO full" (for the deadlock report), then,
+only with ``AccelParams(counters=True)``, three 32-bit counters per lowered
+edge (address ``counter_base + 3*edge + k``; k = 0 tokens transferred into
+the edge's FIFO, 1 cycles the producer was stalled by that FIFO being full,
+2 cycles the consumer was ready but the FIFO empty), counted while ``busy``
+and cleared by ``start``. The
 configuration registers (``wr_sel = 0``) are the runtime dimensions of dense
 input levels (:attr:`Accelerator.registers`). :meth:`Accelerator.manifest`
 describes all of it (the host driver reads nothing else).
@@ -62,7 +67,7 @@ from .ram import DP16KD_MODES, RAM_TARGETS, Ram, read_latency
 from .stream import check_int
 
 __all__ = ["PARAM_RANGES", "AccelParams", "Accelerator", "UnsupportedGraphError", "ArraySpec",
-           "RegisterSpec", "unsupported_nodes", "STATUS_FLAGS", "node_name",
+           "RegisterSpec", "unsupported_nodes", "STATUS_FLAGS", "COUNTERS", "node_name",
            "HOST_READ_LATENCY"]
 
 #: Cycles from ``rd_sel``/``rd_addr`` to ``rd_data`` (the output arrays'
@@ -71,6 +76,9 @@ HOST_READ_LATENCY = 2
 
 #: bit positions in status word 0
 STATUS_FLAGS = {"busy": 0, "done": 1, "deadlock": 2, "error": 3}
+
+#: The per-edge counters (``AccelParams.counters``), in address order.
+COUNTERS = ("transfers", "stalled", "starved")
 
 #: Accepted range of each generator parameter (``mem_depth``: powers of two,
 #: at most ``2**(crd_width-1)``).
@@ -109,7 +117,8 @@ class AccelParams:
     ``ram_target`` the array memories' implementation (:class:`rtl.ram.Ram`:
     ``"generic"`` for simulation and any synthesis, ``"ecp5"`` DP16KD block
     RAMs with output registers, at most 16384 words; ``sam synth --target
-    ecp5`` sets it).
+    ecp5`` sets it); ``counters`` adds the per-edge transfer/stall/starve
+    counters to the status space (off by default: no logic at all).
     """
     fifo_depth: int = 2
     crd_width: int = 16
@@ -120,8 +129,11 @@ class AccelParams:
     spacc_outer_dim: int = 64
     watchdog: int = 4096
     ram_target: str = "generic"
+    counters: bool = False
 
     def __post_init__(self):
+        if not isinstance(self.counters, bool):
+            raise UserError(f"counters must be True or False, not {self.counters!r}")
         R = PARAM_RANGES
         if self.ram_target not in RAM_TARGETS:
             raise UserError(f"ram_target must be one of {', '.join(RAM_TARGETS)}, "
@@ -160,7 +172,8 @@ class AccelParams:
                 "mem_depths": dict(self.mem_depths), "spacc_dim": self.spacc_dim,
                 "spacc_outer_dim": self.spacc_outer_dim,
                 "watchdog": self.watchdog,
-                **({"ram_target": self.ram_target} if self.ram_target != "generic" else {})}
+                **({"ram_target": self.ram_target} if self.ram_target != "generic" else {}),
+                **({"counters": True} if self.counters else {})}
 
 
 @dataclass
@@ -491,6 +504,10 @@ class Accelerator(wiring.Component):
             a.length_addr = _STATUS_FIXED + k
         self.edge_status_base = _STATUS_FIXED + len(self.outputs)
         self._status_size = self.edge_status_base + len(self.edges)
+        # per-edge counters (AccelParams.counters) after every older entry
+        self.counter_base = self._status_size if p.counters else None
+        if p.counters:
+            self._status_size += len(COUNTERS) * len(self.edges)
         self.registers = [RegisterSpec(k, name, regs[name][0], regs[name][1], p.crd_width)
                           for k, name in enumerate(sorted(regs))]
 
@@ -510,7 +527,10 @@ class Accelerator(wiring.Component):
                     "data_width": self.data_width,
                     "read_latency": HOST_READ_LATENCY,
                     "status_flags": dict(STATUS_FLAGS), "status_cycles_addr": 1,
-                    "edge_status_base": self.edge_status_base},
+                    "edge_status_base": self.edge_status_base,
+                    **({"counters": {"base": self.counter_base, "width": 32,
+                                     "per_edge": list(COUNTERS)}}
+                       if self.params.counters else {})},
             "arrays": [a.to_dict() for a in self.arrays],
             "registers": [r.to_dict() for r in self.registers],
             "edges": [{"index": k, "src": e.src, "src_port": e.src_port, "dst": e.dst,
@@ -565,6 +585,9 @@ class Accelerator(wiring.Component):
             groups.setdefault((e.src, e.src_port), []).append(k)
 
         progress = Signal()
+        # per edge: push, producer stalled by this FIFO, consumer starved
+        events = ([[Signal(name=f"ev{k}_{c}") for c in COUNTERS]
+                   for k in range(len(self.edges))] if p.counters else None)
         writers_done = []
         writers_err = []
 
@@ -582,6 +605,10 @@ class Accelerator(wiring.Component):
                     dm.d.comb += f.i.valid.eq(out.valid & all_ready)
                     _assign_payload(dm, f.i.payload, out.payload)
                 moved.append(out.valid & all_ready)
+                if events is not None:
+                    for k, f in zip(ks, fs):
+                        dm.d.comb += [events[k][0].eq(out.valid & all_ready),
+                                      events[k][1].eq(out.valid & ~f.i.ready)]
             for k, e in enumerate(self.edges):
                 f = fifos[k][1]
                 plan, comp = plans[e.dst]
@@ -589,6 +616,8 @@ class Accelerator(wiring.Component):
                 dm.d.comb += [inp.valid.eq(f.o.valid), f.o.ready.eq(inp.ready)]
                 _assign_payload(dm, inp.payload, f.o.payload)
                 moved.append(f.o.valid & inp.ready)
+                if events is not None:
+                    dm.d.comb += events[k][2].eq(inp.ready & ~f.o.valid)
             # output ports nobody reads: drain them
             for nid, (plan, comp) in plans.items():
                 for port, member in plan.outs.items():
@@ -679,6 +708,16 @@ class Accelerator(wiring.Component):
                 m.d.sync += [self.busy.eq(0), self.deadlock.eq(1)]
             with m.Else():
                 m.d.sync += idle.eq(idle + 1)
+        counters = []
+        if events is not None:
+            for k, evs in enumerate(events):
+                for c, ev in zip(COUNTERS, evs):
+                    cnt = Signal(32, name=f"cnt{k}_{c}")
+                    counters.append(cnt)
+                    with m.If(self.start):
+                        m.d.sync += cnt.eq(0)
+                    with m.Elif(self.busy & ev):
+                        m.d.sync += cnt.eq(cnt + 1)
 
         # host read path, latency 2 (HOST_READ_LATENCY): the arrays' read
         # ports and the status word (registered, then delayed once more)
@@ -702,6 +741,9 @@ class Accelerator(wiring.Component):
                 f = fifos[k][1]
                 with m.Case(self.edge_status_base + k):
                     m.d.sync += status_q.eq(f.o.valid | (~f.i.ready << 1))
+            for k, cnt in enumerate(counters):
+                with m.Case(self.counter_base + k):
+                    m.d.sync += status_q.eq(cnt)
             with m.Default():
                 m.d.sync += status_q.eq(0)
         with m.Switch(rd_sel_q2):

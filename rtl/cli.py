@@ -2,7 +2,7 @@
 
     sam rtl GRAPH|KERNEL|EXPR -o DIR [-f T:LEVELS[:ORDER]]... [-s reorder(...)]
             [--fifo-depth N] [--data-width W] [--crd-width W]
-            [--mem-depth D] [--mem-depth ARRAY=D]... [--spacc-dim N] [--no-png]
+            [--mem-depth D] [--mem-depth ARRAY=D]... [--spacc-dim N] [--counters] [--no-png]
     sam verify GRAPH|DIR|KERNEL -i B=B.mtx [-i c=3]... [--sim icarus|verilator]
             [--seed N] [--stall P] [-o X=out.npy|out.mtx] (+ the generator options)
     sam scope [--markdown]
@@ -68,6 +68,9 @@ def _add_gen_options(p):
                    help="largest outer dimension of an order-2 sparse accumulator (default 64)")
     g.add_argument("--watchdog", type=_positive, default=4096, metavar="CYCLES",
                    help="cycles without a token moving before `deadlock` (default 4096)")
+    g.add_argument("--counters", action="store_true",
+                   help="add per-edge transfer/stall/starve counters to the status space "
+                   "(`sam verify --counters` prints them per node next to the golden model)")
 
 
 def params_from_args(args):
@@ -81,7 +84,7 @@ def params_from_args(args):
     return AccelParams(fifo_depth=args.fifo_depth, crd_width=args.crd_width,
                        val_width=args.val_width, mem_depth=default, mem_depths=per,
                        spacc_dim=args.spacc_dim, spacc_outer_dim=args.spacc_outer_dim,
-                       watchdog=args.watchdog)
+                       watchdog=args.watchdog, counters=args.counters)
 
 
 def load_graph_or_expr(text: str, formats=(), schedule=None, name=None):
@@ -160,6 +163,9 @@ def run_verify(args) -> int:
     target = Path(args.graph)
     if target.is_dir():
         built = build(artifacts=target)
+        if args.counters and "counters" not in built.manifest["bus"]:
+            raise RtlCliError(f"{target} was generated without counters; regenerate it "
+                              f"with `sam rtl --counters` or verify the kernel itself")
     else:
         graph = load_graph_or_expr(args.graph, args.formats, args.schedule, args.name)
         built = build(graph, params_from_args(args))
@@ -168,6 +174,8 @@ def run_verify(args) -> int:
     res = verify(None, inputs, built=built, sim=args.sim, seed=args.seed, stall=args.stall,
                  limit_cycles=args.timeout_cycles)
     print(res.summary())
+    if res.counters is not None:
+        print(res.counter_report())
     if res.rtl_output is not None:
         from sam.io import save_tensor
         for name, path in outputs:

@@ -266,6 +266,68 @@ def test_first_difference_and_ideal_bound(rng):
     assert 0 < e < ideal_bound(res) <= res.cycles
 
 
+# -- per-edge counters (AccelParams.counters) -----------------------------------
+
+def test_counters_are_off_by_default_and_add_no_logic():
+    import warnings
+    from rtl.artifacts import verilog_text
+    g = graphs.vec_scalar_mul()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        default = verilog_text(Accelerator(g), "t")
+        off = verilog_text(Accelerator(g, AccelParams(counters=False)), "t")
+        on = verilog_text(Accelerator(g, AccelParams(counters=True)), "t")
+    assert default == off
+    assert not re.search(r"\b(cnt|ev)\d+_", default)
+    acc = Accelerator(g, AccelParams(counters=True))
+    for k in range(len(acc.edges)):
+        for c in ("transfers", "stalled", "starved"):
+            assert f"cnt{k}_{c}" in on
+    acc._MustUse__silence = True
+    plain = Accelerator(g)
+    plain._MustUse__silence = True
+    man = make_manifest(plain, "t")
+    assert "counters" not in man["bus"] and "counters" not in man["params"]
+
+
+def test_counter_addresses_follow_the_older_status_entries():
+    from rtl.accel import COUNTERS
+    g = graphs.matmul_ikj()
+    plain = Accelerator(g)
+    acc = Accelerator(g, AccelParams(counters=True))
+    plain._MustUse__silence = acc._MustUse__silence = True
+    man = make_manifest(acc, top_name(g))
+    bus = man["bus"]
+    # older entries keep their addresses; the counters come after them
+    assert bus["edge_status_base"] == plain.edge_status_base
+    assert [a.length_addr for a in acc.outputs] == [a.length_addr for a in plain.outputs]
+    n = len(acc.edges)
+    assert bus["counters"] == {"base": plain.edge_status_base + n, "width": 32,
+                               "per_edge": list(COUNTERS)}
+    assert man["params"]["counters"] is True
+    drv = HostDriver(man, g)
+    addrs = drv.counter_addresses()
+    assert addrs == list(range(bus["counters"]["base"], bus["counters"]["base"] + 3 * n))
+    assert max(addrs) < 1 << bus["addr_width"]
+    words = list(range(3 * n))
+    recs = drv.decode_counters(words)
+    assert [(r.transfers, r.stalled, r.starved) for r in recs] == \
+        [(3 * k, 3 * k + 1, 3 * k + 2) for k in range(n)]
+    assert [(r.src, r.src_port, r.dst, r.dst_port) for r in recs] == \
+        [(e.src, e.src_port, e.dst, e.dst_port) for e in acc.edges]
+    with pytest.raises(HostError, match="counter words"):
+        drv.decode_counters(words[:-1])
+    plain_drv = HostDriver(make_manifest(plain, top_name(g)), g)
+    assert not plain_drv.has_counters and plain_drv.counter_addresses() == []
+    with pytest.raises(HostError, match="--counters"):
+        plain_drv.decode_counters([])
+
+
+def test_counters_parameter_is_checked():
+    with pytest.raises(ValueError, match="counters must be True or False"):
+        AccelParams(counters=1)
+
+
 # -- artifacts ---------------------------------------------------------------
 
 def test_artifacts_are_deterministic_and_lint_clean(tmp_path):
@@ -355,6 +417,21 @@ def test_cli_rtl_writes_the_directory(tmp_path, capsys):
     depth = {a["name"]: a["depth"] for a in man["arrays"]}
     assert depth["c0_crd"] == 128 and depth["b_vals"] == 64
     assert (d / "vec_scalar_mul.v").exists()
+
+
+def test_cli_counters_flag(tmp_path, capsys):
+    gpath = tmp_path / "v.json"
+    graphs.vec_scalar_mul().save(gpath)
+    for d, flag in (("plain", []), ("cnt", ["--counters"])):
+        rc, out, err = _sam(["rtl", str(gpath), "-o", str(tmp_path / d), "--no-png", *flag],
+                            capsys)
+        assert rc == 0, err
+    assert "counters" not in json.loads((tmp_path / "plain" / "manifest.json").read_text())["bus"]
+    man = json.loads((tmp_path / "cnt" / "manifest.json").read_text())
+    assert man["bus"]["counters"]["base"] == man["bus"]["edge_status_base"] + len(man["edges"])
+    # verifying a directory generated without counters asks for --counters first
+    rc, out, err = _sam(["verify", str(tmp_path / "plain"), "--counters", "-i", "b=2"], capsys)
+    assert rc == 2 and "without counters" in err and "sam rtl --counters" in err
 
 
 @pytest.mark.parametrize("argv,msg", [
