@@ -39,7 +39,7 @@ class Alu(wiring.Component):
         ``error``.
     Ports (status)
         ``error: Out(1)``: sticky; a malformed pair was consumed (raised
-        two cycles later). Cleared by reset.
+        three cycles later). Cleared by reset.
     Parameters
         ``op``: one of ``add``, ``sub``, ``mul``, ``max``, ``min``;
         ``val_width``: value bits, 1..64 (default 32).
@@ -56,10 +56,11 @@ class Alu(wiring.Component):
         ``ready`` is a flip-flop, and the consume decision reads registers
         only. Behind the heads a pipeline that moves as one while the output
         buffer (output register plus skid, an InBuf) has room, so that
-        condition is a flip-flop too. Latency (input to output) 3 cycles:
-        head, stage (low half of the sum / the halves' comparisons), output.
-        ``mul`` 5: head, operands (DSP input registers), partial products
-        (DSP output registers), sum of the cross products, output.
+        condition is a flip-flop too. Latency (input to output) 4 cycles:
+        head, stage (low half of the sum and its carry / per-segment
+        comparisons), result register, output. ``mul`` 6: head, operands
+        (DSP input registers), partial products (DSP output registers), sum
+        of the cross products, result register, output.
     """
 
     def __init__(self, op: str, val_width: int = 32):
@@ -110,22 +111,34 @@ class Alu(wiring.Component):
         ]
         with m.If(fire):
             m.d.sync += fiber_empty.eq(~both_data)
-        # error: the token pair's difference, 2 bits per flip-flop, is checked
-        # in the next cycle (a wide compare off the consume path)
+        # error, off the consume path in three registered steps: 1) per
+        # 2-bit slice, the pair's difference and each value's nonzero bits
+        # (one LUT each); 2) their ORs; 3) the flag
         av, bv = a.as_value(), b.as_value()
-        differs = Signal((len(av) + 1) // 2)
+        slices = range(0, len(av), 2)
+        differs = Signal(len(slices))
+        nz0, nz1 = Signal(len(slices)), Signal(len(slices))
         pair_check = Signal()
-        nonzero = Signal(2)                   # the heads' data, each != 0
         dropped = Signal(2)                   # a head was dropped alone
-        m.d.sync += [differs.eq(Cat(av[i:i + 2] != bv[i:i + 2] for i in range(0, len(av), 2))),
+        m.d.sync += [differs.eq(Cat(av[i:i + 2] != bv[i:i + 2] for i in slices)),
+                     nz0.eq(Cat(a.data[i:i + 2] != 0 for i in slices)),
+                     nz1.eq(Cat(b.data[i:i + 2] != 0 for i in slices)),
                      pair_check.eq(fire & ~both_data),
-                     nonzero.eq(Cat(a.data != 0, b.data != 0)),
                      dropped.eq(Cat(both & drop0, both & drop1))]
-        with m.If((pair_check & differs.any()) | (dropped & nonzero).any()):
+        any_diff, any_nz, check2, dropped2 = Signal(), Signal(2), Signal(), Signal(2)
+        m.d.sync += [any_diff.eq(differs.any()), any_nz.eq(Cat(nz0.any(), nz1.any())),
+                     check2.eq(pair_check), dropped2.eq(dropped)]
+        with m.If((check2 & any_diff) | (dropped2 & any_nz).any()):
             m.d.sync += self.error.eq(1)
         build = self._mul if self.op == "mul" else self._addsub if self.op in ("add", "sub") \
             else self._maxmin
         data, depth = build(m, platform, adv, a, b, both_data)
+        # the result in a register of its own: the output buffer's input mux
+        # is not behind the last carry chain
+        result = Signal(self.val_width, name="result")
+        with m.If(adv):
+            m.d.sync += result.eq(data)
+        depth += 1
         # valid bit and kind of each stage travel beside the op's registers
         valid, kind = fire, a.kind
         for k in range(depth):
@@ -134,7 +147,7 @@ class Alu(wiring.Component):
                 m.d.sync += [v.eq(valid), kd.eq(kind)]
             valid, kind = v, kd
         # one assignment of the whole payload (design.md, Icarus hazard)
-        m.d.comb += [res.valid.eq(valid), res.payload.as_value().eq(Cat(data, kind))]
+        m.d.comb += [res.valid.eq(valid), res.payload.as_value().eq(Cat(result, kind))]
         return m
 
     # Each helper loads its pipeline registers while ``en`` is high (whatever
@@ -168,23 +181,27 @@ class Alu(wiring.Component):
         return Cat(lo, hi), 1
 
     def _maxmin(self, m, platform, en, a, b, both_data):
-        """Stage 1: operands and three comparisons of their halves (parallel
-        half-width carry chains); output: ``x < y`` from those three bits
+        """Stage 1: operands, and per 8-bit segment whether val0's is below
+        or above val1's (short parallel carry chains; the top segment
+        signed); stage 2: the highest unequal segment decides, the result
         picks one."""
         w = self.val_width
-        lo_w = w // 2
         x, y = Signal(w, name="cmp_x"), Signal(w, name="cmp_y")
-        hi_lt, hi_gt, lo_lt = Signal(name="cmp_hi_lt"), Signal(name="cmp_hi_gt"), \
-            Signal(name="cmp_lo_lt")
         ax, bx = a.data, b.data
+        segs = [(i, min(i + 8, w)) for i in range(0, w, 8)]
+        lts = [Signal(name=f"cmp_lt{k}") for k in range(len(segs))]
+        gts = [Signal(name=f"cmp_gt{k}") for k in range(len(segs))]
         with m.If(en):
             # not two values: y = x, so the pick is val0's data either way
-            m.d.sync += [x.eq(ax), y.eq(Mux(both_data, bx, ax)),
-                         hi_lt.eq(ax[lo_w:].as_signed() < bx[lo_w:].as_signed()),
-                         hi_gt.eq(bx[lo_w:].as_signed() < ax[lo_w:].as_signed())]
-            if lo_w:
-                m.d.sync += lo_lt.eq(ax[:lo_w] < bx[:lo_w])
-        lt = hi_lt | (~hi_gt & lo_lt)                     # x < y, signed
+            m.d.sync += [x.eq(ax), y.eq(Mux(both_data, bx, ax))]
+            for (lo, hi), lt, gt in zip(segs, lts, gts):
+                sa, sb = ax[lo:hi], bx[lo:hi]
+                if hi == w:                   # the sign bit's segment
+                    sa, sb = sa.as_signed(), sb.as_signed()
+                m.d.sync += [lt.eq(sa < sb), gt.eq(sb < sa)]
+        lt = C(0, 1)                          # x < y (signed), lowest segment first
+        for l, g in zip(lts, gts):
+            lt = l | (~g & lt)
         return (Mux(lt, y, x) if self.op == "max" else Mux(lt, x, y)), 1
 
     def _mul(self, m, platform, en, a, b, both_data):
