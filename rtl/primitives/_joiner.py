@@ -23,38 +23,58 @@ def _data_reg(layout, name):
 class OutBuf:
     """Output register plus skid register for the ``Out`` stream ``port``.
 
-    Drive ``load`` (combinational) to emit the token set with :meth:`set`
-    (the data are taken whether or not ``load`` is high, so only the
-    ``valid`` bits depend on ``load``). ``load`` may be high whenever the
-    skid register is empty, which is the case in every cycle after one in
-    which the output was not stalled (``stalled``: ``valid & ~ready``,
-    combinational). Latency 1 cycle; one token per cycle while ``ready`` is
-    high.
+    Drive ``load`` (combinational) to emit the token given by :meth:`set` or
+    :meth:`choose` (the data are taken whether or not ``load`` is high, so
+    only the ``valid`` bits depend on ``load``). ``load`` may be high
+    whenever the skid register is empty, which is the case in every cycle
+    after one in which the output was not stalled (``stalled``: ``valid &
+    ~ready``, combinational). With :meth:`choose` the registers hold both
+    candidates and the select bit, and the payload is the multiplexer after
+    them (a function of registers only). Latency 1 cycle; one token per
+    cycle while ``ready`` is high.
     """
 
-    def __init__(self, m: Module, port, name: str):
+    def __init__(self, m: Module, port, name: str, choice: bool = False):
         layout = port.payload.shape()
         self.stalled = Signal(name=f"{name}_stalled")
         self.load = Signal(name=f"{name}_load")
-        self._new = Signal(layout, name=f"{name}_new")
+        self.choice = choice
+        new = (Signal(name=f"{name}_new_sel", init=1), Signal(layout, name=f"{name}_new_a"),
+               Signal(layout, name=f"{name}_new_b"))
+        # sel and b start as set() leaves them (Yosys then removes them)
+        reg = (Signal(name=f"{name}_sel", init=1), _data_reg(layout, f"{name}_a"),
+               Signal(layout, name=f"{name}_b"))
+        skid = (Signal(name=f"{name}_skid_sel", init=1), _data_reg(layout, f"{name}_skid_a"),
+                Signal(layout, name=f"{name}_skid_b"))
         skid_valid = Signal(name=f"{name}_skid_valid")
-        skid = Signal(layout, name=f"{name}_skid")
-        m.d.comb += self.stalled.eq(port.valid & ~port.ready)
+        if not choice:
+            new, reg, skid = new[1:], reg[1:], skid[1:]
+        m.d.comb += [self.stalled.eq(port.valid & ~port.ready),
+                     port.payload.eq(Mux(reg[0], reg[1], reg[2]) if choice else reg[0])]
         with m.If(~self.stalled):
             with m.If(skid_valid):
-                m.d.sync += [port.payload.eq(skid), port.valid.eq(1), skid_valid.eq(0)]
+                m.d.sync += [r.eq(k) for r, k in zip(reg, skid)]
+                m.d.sync += [port.valid.eq(1), skid_valid.eq(0)]
             with m.Else():
-                m.d.sync += [port.payload.eq(self._new), port.valid.eq(self.load)]
+                m.d.sync += [r.eq(n) for r, n in zip(reg, new)]
+                m.d.sync += port.valid.eq(self.load)
         with m.Elif(~skid_valid):     # captured; kept only if loaded
-            m.d.sync += [skid.eq(self._new), skid_valid.eq(self.load)]
-        self._m = m
+            m.d.sync += [k.eq(n) for k, n in zip(skid, new)]
+            m.d.sync += skid_valid.eq(self.load)
+        self._m, self._new = m, new
 
     def set(self, **fields):
         """The token to emit (``kind=...``, ``data=...``; data defaults to 0),
         combinational."""
-        m = self._m
+        a = self._new[1] if self.choice else self._new[0]
         for k, v in fields.items():
-            m.d.comb += getattr(self._new, k).eq(v)
+            self._m.d.comb += getattr(a, k).eq(v)
+
+    def choose(self, sel, a, b):
+        """Emit ``a`` if ``sel`` else ``b`` (token values), the choice made
+        after the registers: for a late ``sel`` (needs ``choice=True``)."""
+        assert self.choice
+        self._m.d.comb += [self._new[0].eq(sel), self._new[1].eq(a), self._new[2].eq(b)]
 
 
 class PairBuf:
@@ -125,6 +145,9 @@ class BinaryJoiner(wiring.Component):
     #: coordinates.
     EXTRA: tuple = ()
     CRD_EXTRA: dict = {}
+    #: The outputs depend on the comparison (not only on the kinds):
+    #: :meth:`emit` uses :meth:`OutBuf.choose`.
+    LATE_SELECT = False
 
     def __init__(self, crd_width: int = 16):
         self.crd_width = check_width("crd_width", crd_width)
@@ -136,8 +159,8 @@ class BinaryJoiner(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        outs = (OutBuf(m, self.crd, "crd"), OutBuf(m, self.ref0_out, "ref0_out"),
-                OutBuf(m, self.ref1_out, "ref1_out"))
+        outs = tuple(OutBuf(m, port, name, choice=self.LATE_SELECT) for port, name in
+                     ((self.crd, "crd"), (self.ref0_out, "ref0_out"), (self.ref1_out, "ref1_out")))
         # The skid registers are empty after a cycle with no output stalled:
         # free is a register (exact while the outputs drain; one cycle lost
         # after a stall)
@@ -169,13 +192,13 @@ class BinaryJoiner(wiring.Component):
         mv = [Signal(name=f"h{k}_refill") for k in range(2)]
         fire = Signal()                                       # outputs loaded
         for k in range(2):
-            m.d.comb += mv[k].eq(free & pick({c: r[f"step{k}"] for c, r in reg.items()}))
+            m.d.comb += mv[k].eq(pick({c: free & r[f"step{k}"] for c, r in reg.items()}))
             m.d.comb += nbuf[k].adv.eq(mv[k])
         m.d.comb += fire.eq(free & pick({c: r["full"] & (r["step0"] & r["step1"] | r["emits"])
                                          for c, r in reg.items()}))
         # when firing (free), a refill is a consumed head: take0/take1
         dec = {"take0": mv[0], "take1": mv[1],
-               **{k: pick({c: r[k] for c, r in reg.items()}) for k in self.EXTRA}}
+               **self._extras(m, hc[0].kind, hc[1].kind)}
         m.d.comb += [o.load.eq(fire) for o in outs]
         self.emit(m, outs, dec, (hc[0], hr[0], hc[1], hr[1]))
         for k in range(2):
@@ -220,6 +243,14 @@ class BinaryJoiner(wiring.Component):
         for k in self.EXTRA:
             m.d.sync += out[k].eq(full & Mux(crds, self.CRD_EXTRA[k], rule[k]))
         return {**out, "take0": out["step0"], "take1": out["step1"]}
+
+    def _extras(self, m, k0, k1):
+        """:attr:`EXTRA` bits of the heads (kinds ``k0``, ``k1``) from their
+        kinds, one LUT after the registers (when loading, both are valid)."""
+        rule = {k: Signal(name=f"head_rule_{k}") for k in ("take0", "take1") + self.EXTRA}
+        self.kind_rule(m, rule, k0, k1)
+        crds = (k0 == Kind.DATA) & (k1 == Kind.DATA)
+        return {k: Mux(crds, self.CRD_EXTRA[k], rule[k]) for k in self.EXTRA}
 
     def kind_rule(self, m, out, k0, k1):
         """Drive (``m.d.comb``) the decision bits ``out`` (``take0``,

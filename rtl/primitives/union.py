@@ -40,6 +40,7 @@ class Union(BinaryJoiner):
     CRD_EXTRA = {"emit": 1}
 
     EMIT_ALL_CRDS = True
+    LATE_SELECT = True
 
     def kind_rule(self, m, out, k0, k1):
         take0, take1, emit = out["take0"], out["take1"], out["emit"]
@@ -60,16 +61,12 @@ class Union(BinaryJoiner):
     def emit(self, m, outs, dec, heads):
         oc, o0, o1 = outs
         c0, r0, c1, r1 = heads
-        with m.If(dec["take0"]):
-            oc.set(kind=c0.kind, data=c0.data)
-            o0.set(kind=r0.kind, data=r0.data)
-        with m.Else():
-            oc.set(kind=c1.kind, data=c1.data)
-            o0.set(kind=Kind.EMPTY)
-        with m.If(dec["take1"]):
-            o1.set(kind=r1.kind, data=r1.data)
-        with m.Else():
-            o1.set(kind=Kind.EMPTY)
+        n = Kind.EMPTY.value << self.crd_width
+        # take0/take1 come late (the comparison of the heads): chosen after
+        # the output registers
+        oc.choose(dec["take0"], c0, c1)
+        o0.choose(dec["take0"], r0, n)
+        o1.choose(dec["take1"], r1, n)
 
 
 register(RtlPrimitive("union", Union, formal_params=({"crd_width": 3},),
