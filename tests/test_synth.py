@@ -34,10 +34,11 @@ def test_generic_synth_of_a_tiny_primitive(tmp_path):
 
 def test_generic_keeps_memories_as_memories(tmp_path):
     # seg and crd memories of a compressed scanner (1024 x 16 bits each)
-    # stay memory cells instead of becoming 32k flip-flops
+    # stay memory cells instead of becoming 32k flip-flops (the scanner's own
+    # pipeline, read latency 2 included, has a few hundred)
     r = S.synth_primitive("fiberlookup", {"format": "compressed", "addr_width": 10},
                           "generic", tmp_path)
-    assert r.memory_bits == 2 * 1024 * 16 and r.cells["$mem_v2"] == 2 and r.ff < 200
+    assert r.memory_bits == 2 * 1024 * 16 and r.cells["$mem_v2"] == 2 and r.ff < 1000
 
 
 def test_shell_registers_every_port():
