@@ -59,20 +59,25 @@ class CompressedScanner(_Scanner):
         ``crd_width`` bits; references below ``2**addr_width - 1``); ``root``.
     Timing
         Read ports of latency 2 (``read_latency = 2``: ``data`` is the word
-        addressed two enabled cycles earlier; :mod:`rtl.ram`), so no path
-        starts at a RAM array output. Latency 5 cycles from taking a
-        reference to its first coordinate being valid: seg read (2), the
-        token queue (1), crd read (2; the second is the output register).
-        Then one output token per cycle: tokens with their seg bounds wait
-        in a two-entry queue whose flags (empty fiber, one or two
-        coordinates) are computed on the way in, the emitter sees the first
-        two entries, so the peek rule, the next fiber's first crd read,
-        empty fibers (closed together with a following stop), stop tokens
-        and ``N`` cost no extra cycle. Input tokens are taken at most one
-        per cycle, so a run of empty fibers closed by stop tokens (two input
-        tokens per output token) goes at the input rate. ``ref.ready`` is a
-        function of registers only; the outputs are registers (``crd.data``
-        is the crd RAM's output register for coordinates).
+        addressed two enabled cycles earlier, :mod:`rtl.ram`; on ECP5 the
+        block RAM's output register), and every RAM output goes straight
+        into a register. Latency 8 cycles from taking a reference to its
+        first coordinate being valid: the seg pipeline (5: address, RAM
+        output register, fabric copy, bound compare, queue entry), the
+        queue (1), the crd read (2; the RAM's output register is the
+        ``crd`` data register). Then one output token per cycle when
+        nothing stalls: up to 8 input tokens wait in the pipeline and a
+        three-entry queue with their bounds and flags precomputed, the
+        emitter issues crd reads back to back, and the closing stop (peek
+        rule) of a fiber or ``N``, the next fiber's first read, stop tokens
+        and ``N`` cost no extra cycle. An empty fiber becomes its closing
+        stop in the pipeline when its next token is known there (it is
+        unless the input had a gap); otherwise it costs one cycle.
+        Input tokens are taken at most one per cycle, so a run of empty
+        fibers closed by stop tokens (two input tokens per output token)
+        goes at the input rate. ``ref.ready`` is a function of registers
+        only (it is low while the queue is full); ``crd_rd.en`` and the
+        emitter's enables depend combinationally on the output ``ready``.
     """
 
     #: entries of the token queue between the seg read and the emitter
