@@ -37,8 +37,10 @@ class OutBuf:
     def __init__(self, m: Module, port, name: str, choice: bool = False):
         layout = port.payload.shape()
         self.stalled = Signal(name=f"{name}_stalled")
+        self.free = Signal(name=f"{name}_free", init=1)
         self.load = Signal(name=f"{name}_load")
         self.choice = choice
+        m.d.sync += self.free.eq(~self.stalled)
         new = (Signal(name=f"{name}_new_sel", init=1), Signal(layout, name=f"{name}_new_a"),
                Signal(layout, name=f"{name}_new_b"))
         # sel and b start as set() leaves them (Yosys then removes them)

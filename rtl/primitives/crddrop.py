@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..encoding import Kind, token_stream, check_width
 from ..stream import OutReg, check_bool, check_int
 from . import RtlPrimitive, register
+from ._skid import InBuf
+from ._joiner import OutBuf
+
+
+class _Out:
+    """:class:`._joiner.OutBuf` (``free`` a register, so the output ready
+    reaches no decision) with :class:`~rtl.stream.OutReg`'s ``load``."""
+
+    def __init__(self, m, port, name, buffered=True):
+        self._m, self._buffered = m, buffered
+        if buffered:
+            self._buf = OutBuf(m, port, name)
+            self.free = self._buf.free
+        else:
+            self._reg = OutReg(m, port, name)
+            self.free = self._reg.free
+
+    def load(self, **fields):
+        self.put(1, **fields)
+
+    def put(self, when, **fields):
+        """Load when ``when``; the data are driven whatever ``when`` (with
+        ``buffered``)."""
+        if self._buffered:
+            self._m.d.comb += self._buf.load.eq(when)
+            self._buf.set(**fields)
+        else:
+            with self._m.If(when):
+                self._reg.load(**fields)
 
 __all__ = ["CrdDrop"]
 
@@ -91,21 +120,23 @@ class CrdDrop(wiring.Component):
 
     def _elab_vals(self):
         m = Module()
-        oo = OutReg(m, self.outer_out, "outer_out")
-        oi = OutReg(m, self.inner_out, "inner_out")
-        c, v = self.outer.payload, self.inner.payload
-        both = self.outer.valid & self.inner.valid
+        oo = _Out(m, self.outer_out, "outer_out")
+        oi = _Out(m, self.inner_out, "inner_out")
+        ob = InBuf(m, self.outer, "outer")
+        ib = InBuf(m, self.inner, "inner", flags={"zero": lambda p: p.data == 0})
+        c, v = ob.payload, ib.payload
+        both = ob.valid & ib.valid
         fiber_empty = Signal(init=1)       # no coordinate since the last outer stop token
         lone_zero = Signal()               # a reducer's zero for an empty coordinate fiber
         m.d.comb += lone_zero.eq(fiber_empty & (c.kind == Kind.STOP) &
-                                 (v.kind == Kind.DATA) & (v.data == 0))
+                                 (v.kind == Kind.DATA) & ib.flags["zero"])
         fire = Signal()
         m.d.comb += [
             fire.eq(both & ~lone_zero & oo.free & oi.free),
-            self.outer.ready.eq(fire),
-            self.inner.ready.eq(fire | (both & lone_zero)),
+            ob.take.eq(fire),
+            ib.take.eq(fire | (both & lone_zero)),
         ]
-        drop = (c.kind == Kind.DATA) & (v.kind == Kind.DATA) & (v.data == 0)
+        drop = (c.kind == Kind.DATA) & (v.kind == Kind.DATA) & ib.flags["zero"]
         with m.If(fire):
             m.d.sync += fiber_empty.eq(c.kind != Kind.DATA)
             with m.If(~drop):
@@ -115,17 +146,24 @@ class CrdDrop(wiring.Component):
 
     def _elab_crd(self):
         m = Module()
-        oo = OutReg(m, self.outer_out, "outer_out")
-        oi = OutReg(m, self.inner_out, "inner_out")
+        # (with deep streams: plain output registers; the buffered outputs
+        # fail the deep vectors under Icarus only, see the report of issue 6)
+        oo = _Out(m, self.outer_out, "outer_out", buffered=not self.deep)
+        oi = _Out(m, self.inner_out, "inner_out", buffered=not self.deep)
         w = self.crd_width
         crd_taken = Signal()   # the current fiber's outer coordinate was consumed
         kept = Signal()        # the current fiber has a coordinate (it is kept)
         pending = Signal()     # a kept fiber's S0 is held back
         sk_valid, sk_kind, sk_data = Signal(), Signal(Kind), Signal(w)   # inner skid
 
-        x, h = self.inner.payload, self.outer.payload
-        xv, hv = self.inner.valid, self.outer.valid
-        h_crd = (h.kind == Kind.DATA) | (h.kind == Kind.EMPTY)
+        # input buffers: the decision reads registers (and flags computed on
+        # the way in), the input ready is a register
+        ib = InBuf(m, self.inner, "inner", flags={"zero": lambda p: p.data == 0})
+        ob = InBuf(m, self.outer, "outer",
+                   flags={"crd": lambda p: (p.kind == Kind.DATA) | (p.kind == Kind.EMPTY)})
+        x, h = ib.payload, ob.payload
+        xv, hv = ib.valid, ob.valid
+        h_crd = ob.flags["crd"]
         take_i, take_o, emit_i, emit_o, pre_s0 = (Signal(name=n) for n in
                                                   ("take_i", "take_o", "emit_i", "emit_o", "pre_s0"))
         set_taken, clr_taken, set_pending, clr_pending = Signal(), Signal(), Signal(), Signal()
@@ -140,7 +178,7 @@ class CrdDrop(wiring.Component):
                                              emit_o.eq(1), pre_s0.eq(pending),
                                              clr_pending.eq(1), set_taken.eq(1)]
                             with m.Case(Kind.STOP):
-                                with m.If(x.data == 0):           # empty fiber: drop both
+                                with m.If(ib.flags["zero"]):      # empty fiber: drop both
                                     m.d.comb += [take_i.eq(1), take_o.eq(1)]
                                 with m.Else():                    # drop; outer stop next
                                     m.d.comb += [take_o.eq(1), set_taken.eq(1)]
@@ -152,7 +190,7 @@ class CrdDrop(wiring.Component):
                     with m.Case(Kind.DATA, Kind.EMPTY):
                         m.d.comb += [take_i.eq(1), emit_i.eq(1)]
                     with m.Case(Kind.STOP):
-                        with m.If(x.data == 0):
+                        with m.If(ib.flags["zero"]):
                             m.d.comb += [take_i.eq(1), clr_taken.eq(1), set_pending.eq(kept)]
                         with m.Elif(hv):                          # closes the outer fiber
                             m.d.comb += [take_i.eq(1), take_o.eq(1), emit_i.eq(1), emit_o.eq(1),
@@ -164,17 +202,16 @@ class CrdDrop(wiring.Component):
         # its counterpart from every deep stream (which must be at the head);
         # an inner stop token emitted this cycle (or the held S0) is emitted
         # on every deep stream.
-        deeps = [(getattr(self, f"deep{d}"), OutReg(m, getattr(self, f"deep{d}_out"),
-                                                   f"deep{d}_out"), d)
+        deeps = [(InBuf(m, getattr(self, f"deep{d}"), f"deep{d}",
+                        flags={"paired": lambda p, d=d: ((p.kind == Kind.STOP) & (p.data >= d)) |
+                               (p.kind == Kind.DONE)}),
+                  _Out(m, getattr(self, f"deep{d}_out"), f"deep{d}_out", buffered=False), d)
                  for d in range(1, self.deep + 1)]
         x_stop = (x.kind == Kind.STOP) | (x.kind == Kind.DONE)
         deep_ok, deep_free = Signal(init=1), Signal(init=1)
         pair = []
         for di, dr, d in deeps:
-            y = di.payload
-            paired = Signal(name=f"deep{d}_paired")
-            m.d.comb += paired.eq(((y.kind == Kind.STOP) & (y.data >= d)) | (y.kind == Kind.DONE))
-            pair.append(paired)
+            pair.append(di.flags["paired"])
         if deeps:
             m.d.comb += [
                 deep_ok.eq(Cat(*[di.valid & pr for (di, _, _), pr in zip(deeps, pair)]).all()),
@@ -186,19 +223,17 @@ class CrdDrop(wiring.Component):
         m.d.comb += [
             go.eq(oi.free & (~emit_o | oo.free) & ~(pre_s0 & sk_valid)
                   & (~take_stop | deep_ok) & (~(emit_stop | pre_s0) | deep_free)),
-            self.inner.ready.eq(take_i & go),
-            self.outer.ready.eq(take_o & go),
+            ib.take.eq(take_i & go),
+            ob.take.eq(take_o & go),
         ]
+        # Output data do not depend on go (only the loads do)
         for (di, dr, d), paired in zip(deeps, pair):
             y = di.payload
             passing = di.valid & ~paired & ~pending & dr.free
-            m.d.comb += di.ready.eq(passing | (go & take_stop))
-            with m.If(passing):
-                dr.load(kind=y.kind, data=y.data)
-            with m.Elif(go & emit_stop):
-                dr.load(kind=y.kind, data=y.data)
-            with m.Elif(go & emit_i & pre_s0):
-                dr.load(kind=Kind.STOP, data=d)
+            m.d.comb += di.take.eq(passing | (go & take_stop))
+            # the held S0 (pre_s0: pending, so nothing passes) leaves as S(d)
+            dr.put(passing | (go & (emit_stop | (emit_i & pre_s0))),
+                   kind=Mux(pre_s0, Kind.STOP, y.kind), data=Mux(pre_s0, d, y.data))
         with m.If(go & (take_i | take_o)):
             with m.If(set_taken):
                 m.d.sync += [crd_taken.eq(1), kept.eq(emit_i)]
@@ -208,23 +243,20 @@ class CrdDrop(wiring.Component):
                 m.d.sync += pending.eq(1)
             with m.If(clr_pending):
                 m.d.sync += pending.eq(0)
-            with m.If(emit_o):
-                oo.load(kind=h.kind, data=h.data)
+        oo.put(go & emit_o, kind=h.kind, data=h.data)
 
-        # Inner output through the skid register.
+        # Inner output through the skid register (which takes the inner head
+        # whenever the output is free: it matters only when it is set).
+        oi.put(oi.free & (sk_valid | (go & emit_i)),
+               kind=Mux(sk_valid, sk_kind, Mux(pre_s0, Kind.STOP, x.kind)),
+               data=Mux(sk_valid, sk_data, Mux(pre_s0, 0, x.data)))
         with m.If(oi.free):
+            m.d.sync += [sk_kind.eq(x.kind), sk_data.eq(x.data)]
             with m.If(sk_valid):
-                oi.load(kind=sk_kind, data=sk_data)
-                with m.If(go & emit_i):
-                    m.d.sync += [sk_kind.eq(x.kind), sk_data.eq(x.data)]
-                with m.Else():
+                with m.If(~(go & emit_i)):
                     m.d.sync += sk_valid.eq(0)
-            with m.Elif(go & emit_i):
-                with m.If(pre_s0):
-                    oi.load(kind=Kind.STOP, data=0)
-                    m.d.sync += [sk_valid.eq(1), sk_kind.eq(x.kind), sk_data.eq(x.data)]
-                with m.Else():
-                    oi.load(kind=x.kind, data=x.data)
+            with m.Elif(go & emit_i & pre_s0):
+                m.d.sync += sk_valid.eq(1)
         return m
 
 
