@@ -37,8 +37,11 @@ class LevelWriter(wiring.Component):
         ``format`` (``compressed`` or ``dense``; documentation only).
     Timing
         One token per cycle; ``crd.ready`` is high from the second cycle after
-        reset on (no dependence on anything else). A write lands one cycle
-        after its token is accepted.
+        reset on (no dependence on anything else). The write ports are
+        registers (``en``, ``addr``, ``data``): a write is presented in the
+        cycle after its token is accepted and lands at the end of it, so every
+        write has landed when ``done`` rises. ``seg[0] = 0`` is presented in
+        the second cycle after reset.
     """
 
     def __init__(self, crd_width: int = 16, addr_width: int = 10, format: str = "compressed"):
@@ -60,33 +63,32 @@ class LevelWriter(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         started = Signal()
-        cap = 1 << self.addr_width
         tok = self.crd.payload
-        m.d.comb += [
-            self.crd.ready.eq(started),
-            self.crd_wr.addr.eq(self.crd_len), self.crd_wr.data.eq(tok.data),
-            self.seg_wr.addr.eq(self.seg_len), self.seg_wr.data.eq(self.crd_len),
-        ]
+        top = self.addr_width            # crd_len[top]: the array is full (== 2**addr_width)
+        m.d.comb += self.crd.ready.eq(started)
+        # The write ports come from registers (en, addr, data): the block RAM
+        # inputs are far from the fabric, so no logic may sit in front of them.
+        m.d.sync += [self.crd_wr.en.eq(0), self.seg_wr.en.eq(0),
+                     self.crd_wr.addr.eq(self.crd_len[:top]), self.crd_wr.data.eq(tok.data),
+                     self.seg_wr.addr.eq(self.seg_len[:top]), self.seg_wr.data.eq(self.crd_len)]
         with m.If(~started):                       # seg[0] = 0
-            m.d.comb += [self.seg_wr.addr.eq(0), self.seg_wr.data.eq(0), self.seg_wr.en.eq(1)]
-            m.d.sync += [started.eq(1), self.seg_len.eq(1)]
+            m.d.sync += [self.seg_wr.addr.eq(0), self.seg_wr.data.eq(0), self.seg_wr.en.eq(1),
+                         started.eq(1), self.seg_len.eq(1)]
         with m.Elif(self.crd.valid):
             with m.If(self.done):
                 m.d.sync += self.error.eq(1)
             with m.Else():
                 with m.Switch(tok.kind):
                     with m.Case(Kind.DATA):
-                        with m.If(self.crd_len == cap):
+                        with m.If(self.crd_len[top]):
                             m.d.sync += self.error.eq(1)
                         with m.Else():
-                            m.d.comb += self.crd_wr.en.eq(1)
-                            m.d.sync += self.crd_len.eq(self.crd_len + 1)
+                            m.d.sync += [self.crd_wr.en.eq(1), self.crd_len.eq(self.crd_len + 1)]
                     with m.Case(Kind.STOP):
-                        with m.If(self.seg_len == cap):
+                        with m.If(self.seg_len[top]):
                             m.d.sync += self.error.eq(1)
                         with m.Else():
-                            m.d.comb += self.seg_wr.en.eq(1)
-                            m.d.sync += self.seg_len.eq(self.seg_len + 1)
+                            m.d.sync += [self.seg_wr.en.eq(1), self.seg_len.eq(self.seg_len + 1)]
                     with m.Case(Kind.EMPTY):
                         m.d.sync += self.error.eq(1)
                     with m.Case(Kind.DONE):
@@ -106,7 +108,10 @@ class ValsWriter(wiring.Component):
     Parameters
         ``val_width`` 1..64 (default 32), ``addr_width`` 1..32 (default 10).
     Timing
-        One token per cycle; ``val.ready`` is always high.
+        One token per cycle; ``val.ready`` is always high. The write port is
+        registered as in :class:`LevelWriter` (a write is presented in the
+        cycle after its token is accepted; all have landed when ``done``
+        rises).
     """
 
     def __init__(self, val_width: int = 32, addr_width: int = 10):
@@ -122,7 +127,10 @@ class ValsWriter(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         tok = self.val.payload
-        m.d.comb += [self.val.ready.eq(1), self.vals_wr.addr.eq(self.vals_len),
+        top = self.addr_width
+        m.d.comb += self.val.ready.eq(1)
+        # registered write port, as in LevelWriter
+        m.d.sync += [self.vals_wr.en.eq(0), self.vals_wr.addr.eq(self.vals_len[:top]),
                      self.vals_wr.data.eq(tok.data)]
         with m.If(self.val.valid):
             with m.If(self.done):
@@ -130,11 +138,11 @@ class ValsWriter(wiring.Component):
             with m.Else():
                 with m.Switch(tok.kind):
                     with m.Case(Kind.DATA):
-                        with m.If(self.vals_len == (1 << self.addr_width)):
+                        with m.If(self.vals_len[top]):
                             m.d.sync += self.error.eq(1)
                         with m.Else():
-                            m.d.comb += self.vals_wr.en.eq(1)
-                            m.d.sync += self.vals_len.eq(self.vals_len + 1)
+                            m.d.sync += [self.vals_wr.en.eq(1),
+                                         self.vals_len.eq(self.vals_len + 1)]
                     with m.Case(Kind.EMPTY):
                         m.d.sync += self.error.eq(1)
                     with m.Case(Kind.DONE):
