@@ -469,9 +469,14 @@ class _OutQueue:
                      q.w_data.eq(word), q.w_en.eq(self.push),
                      port.payload.eq(q.r_data), port.valid.eq(q.r_rdy), q.r_en.eq(port.ready)]
         count = Signal(range(depth + 1), name=f"{name}_credits_used")
-        nxt = Signal(range(depth + 2))
-        m.d.comb += nxt.eq(count + self.reserve - (q.r_rdy & port.ready))
-        m.d.sync += [count.eq(nxt), self.ok.eq(nxt < depth)]
+        pop = q.r_rdy & port.ready
+        up, down = self.reserve & ~pop, ~self.reserve & pop
+        with m.If(up):
+            m.d.sync += count.eq(count + 1)
+        with m.Elif(down):
+            m.d.sync += count.eq(count - 1)
+        # ok after this cycle, without the adder in the reserve path
+        m.d.sync += self.ok.eq(Mux(up, count < depth - 1, down | (count < depth)))
 
 
 def _at_least(value, bound: int):
