@@ -86,16 +86,18 @@ class CrdDrop(wiring.Component):
         ``deep``: number of deep streams, 0..8 and ``< 2**crd_width``
         (default 0; coordinate variant only).
     Timing
-        Outputs registered, latency 1 cycle (2 for inner tokens behind a
-        held ``S0``: a one-entry skid register on ``inner_out`` lets the held
-        ``S0`` and the next fiber's first coordinate leave in consecutive
-        cycles without stalling the input). One inner token per cycle; one
-        structural exception: an empty inner fiber that also closes the outer
-        fiber (inner ``Sn``, n >= 1, right after the outer coordinate) takes
-        two cycles. Deep tokens pass one per cycle per deep stream,
-        concurrently with the inner stream (latency 1). The value variant
-        moves one pair per cycle. Input ``ready`` depends combinationally
-        on output ``ready`` (and on the deep heads' ``valid``).
+        Inputs through :class:`~rtl.primitives._skid.InBuf` (registered
+        ``ready``; the decision reads registers); outputs registered, latency
+        2 cycles (3 for inner tokens behind a held ``S0``: a one-entry skid
+        register on ``inner_out`` lets the held ``S0`` and the next fiber's
+        first coordinate leave in consecutive cycles without stalling the
+        input). One inner token per cycle; one structural exception: an empty
+        inner fiber that closes the outer fiber (inner ``Sn``, n >= 1, right
+        after the outer coordinate) takes two cycles. Deep tokens pass one per
+        cycle per deep stream, concurrently with the inner stream. The value
+        variant moves one pair per cycle. Without deep streams the outputs
+        have a skid register and a registered ``free`` (an output takes no
+        token in the cycle after it stalled).
     """
 
     def __init__(self, crd_width: int = 16, vals: bool = False, val_width: int = 32,
@@ -122,26 +124,26 @@ class CrdDrop(wiring.Component):
         m = Module()
         oo = _Out(m, self.outer_out, "outer_out")
         oi = _Out(m, self.inner_out, "inner_out")
-        ob = InBuf(m, self.outer, "outer")
-        ib = InBuf(m, self.inner, "inner", flags={"zero": lambda p: p.data == 0})
-        c, v = ob.payload, ib.payload
-        both = ob.valid & ib.valid
+        # inputs straight from the FIFOs: behind input buffers (latency 2) the
+        # spmspm_ijk graph deadlocks (issue 6 report)
+        c, v = self.outer.payload, self.inner.payload
+        both = self.outer.valid & self.inner.valid
+        zero = v.data == 0
         fiber_empty = Signal(init=1)       # no coordinate since the last outer stop token
         lone_zero = Signal()               # a reducer's zero for an empty coordinate fiber
         m.d.comb += lone_zero.eq(fiber_empty & (c.kind == Kind.STOP) &
-                                 (v.kind == Kind.DATA) & ib.flags["zero"])
+                                 (v.kind == Kind.DATA) & zero)
         fire = Signal()
         m.d.comb += [
             fire.eq(both & ~lone_zero & oo.free & oi.free),
-            ob.take.eq(fire),
-            ib.take.eq(fire | (both & lone_zero)),
+            self.outer.ready.eq(fire),
+            self.inner.ready.eq(fire | (both & lone_zero)),
         ]
-        drop = (c.kind == Kind.DATA) & (v.kind == Kind.DATA) & ib.flags["zero"]
+        drop = (c.kind == Kind.DATA) & (v.kind == Kind.DATA) & zero
         with m.If(fire):
             m.d.sync += fiber_empty.eq(c.kind != Kind.DATA)
-            with m.If(~drop):
-                oo.load(kind=c.kind, data=c.data)
-                oi.load(kind=v.kind, data=v.data)
+        oo.put(fire & ~drop, kind=c.kind, data=c.data)
+        oi.put(fire & ~drop, kind=v.kind, data=v.data)
         return m
 
     def _elab_crd(self):

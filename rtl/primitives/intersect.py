@@ -35,11 +35,13 @@ class Intersect(BinaryJoiner):
     Parameters
         ``crd_width``: data bits of every crd/ref stream, 1..64.
     Timing
-        Outputs registered (latency 1 cycle). One input step per cycle: a
-        step consumes a token from at least one operand, so with inputs always
-        valid and outputs always ready the joiner never idles. Input ``ready``
-        depends combinationally on output ``ready`` (one gate); chain through
-        FIFOs.
+        Latency 3 cycles (input buffer, head, output register; see
+        :class:`~rtl.primitives._joiner.BinaryJoiner`). One step per cycle:
+        a step consumes a token from at least one operand, so with inputs
+        always valid and outputs always ready the joiner never idles; no step
+        in the cycle after an output stalled. Each input's ``ready`` is a
+        register ANDed with its partner input's ``valid`` (``crdK`` with
+        ``refK``).
     """
 
     EXTRA = ("emit_n",)

@@ -31,9 +31,9 @@ class Union(BinaryJoiner):
     Parameters
         ``crd_width``: data bits of every crd/ref stream, 1..64.
     Timing
-        Outputs registered (latency 1 cycle); one step per cycle, every step
-        consumes at least one input token. Input ``ready``
-        depends combinationally on output ``ready`` (one gate).
+        As :class:`~rtl.primitives.intersect.Intersect` (latency 3, one step
+        per cycle); the output payloads are multiplexers after the output
+        registers (functions of registers only).
     """
 
     EXTRA = ("emit",)
