@@ -103,11 +103,7 @@ class PairBuf:
         arrive = crd.valid & ref.valid & ~skid_valid
         m.d.comb += [crd.ready.eq(~skid_valid & ref.valid),
                      ref.ready.eq(~skid_valid & crd.valid)]
-        # data taken only with valid (zero otherwise), so that the
-        # comparators of the pipeline never see undefined bits in simulation
-        cp, rp = Signal(layout, name=f"crd{name[-1]}_in"), Signal(layout, name=f"ref{name[-1]}_in")
-        m.d.comb += [cp.eq(Mux(crd.valid & ref.valid, crd.payload, 0)),
-                     rp.eq(Mux(crd.valid & ref.valid, ref.payload, 0))]
+        cp, rp = crd.payload, ref.payload
         with m.If(~skid_valid):        # captured; kept only if the head stays
             m.d.sync += [skid_crd.eq(cp), skid_ref.eq(rp)]
         with m.If(self.adv):
@@ -198,8 +194,9 @@ class BinaryJoiner(wiring.Component):
             m.d.comb += nbuf[k].adv.eq(mv[k])
         m.d.comb += fire.eq(free & pick({c: r["full"] & (r["step0"] & r["step1"] | r["emits"])
                                          for c, r in reg.items()}))
-        # when firing (free), a refill is a consumed head: take0/take1
-        dec = {"take0": mv[0], "take1": mv[1],
+        # heads consumed, for the output data (firing implies free)
+        dec = {"take0": pick({c: r["step0"] for c, r in reg.items()}),
+               "take1": pick({c: r["step1"] for c, r in reg.items()}),
                **self._extras(m, hc[0].kind, hc[1].kind)}
         m.d.comb += [o.load.eq(fire) for o in outs]
         self.emit(m, outs, dec, (hc[0], hr[0], hc[1], hr[1]))
