@@ -149,6 +149,8 @@ class BinaryJoiner(wiring.Component):
 
     def __init__(self, crd_width: int = 16):
         self.crd_width = check_width("crd_width", crd_width)
+        #: Cycles from an input token to its first output token.
+        self.latency = 3
         t = token_stream(crd_width)
         super().__init__({
             "crd0": In(t), "ref0": In(t), "crd1": In(t), "ref1": In(t),

@@ -86,16 +86,17 @@ class CrdDrop(wiring.Component):
         ``deep``: number of deep streams, 0..8 and ``< 2**crd_width``
         (default 0; coordinate variant only).
     Timing
-        Inputs through :class:`~rtl.primitives._skid.InBuf` (registered
-        ``ready``; the decision reads registers); outputs registered, latency
-        2 cycles (3 for inner tokens behind a held ``S0``: a one-entry skid
+        Coordinate variant: inputs through :class:`~rtl.primitives._skid.InBuf`
+        (registered ``ready``; the decision reads registers); outputs
+        registered, latency 2 cycles (3 for inner tokens behind a held ``S0``: a one-entry skid
         register on ``inner_out`` lets the held ``S0`` and the next fiber's
         first coordinate leave in consecutive cycles without stalling the
         input). One inner token per cycle; one structural exception: an empty
         inner fiber that closes the outer fiber (inner ``Sn``, n >= 1, right
         after the outer coordinate) takes two cycles. Deep tokens pass one per
         cycle per deep stream, concurrently with the inner stream. The value
-        variant moves one pair per cycle. Without deep streams the outputs
+        variant reads its inputs directly (latency 1; input buffers there
+        deadlock spmspm_ijk) and moves one pair per cycle. Without deep streams the outputs
         have a skid register and a registered ``free`` (an output takes no
         token in the cycle after it stalled).
     """
@@ -106,6 +107,9 @@ class CrdDrop(wiring.Component):
         self.vals = check_bool("vals", vals)
         self.val_width = check_width("val_width", val_width)
         self.deep = check_int("deep", deep, 0, min(8, 2 ** crd_width - 1))
+        #: Cycles from an input token to its first output token (the value
+        #: variant reads its inputs straight from the FIFOs).
+        self.latency = 1 if vals else 2
         if deep and vals:
             raise ValueError("deep must be 0 with vals=True (the value variant has no "
                              "deep streams)")
