@@ -3,9 +3,9 @@
 :class:`Accelerator` lowers the graph (:func:`sam.lower.lower_graph`:
 broadcasts folded into fan-out, joiners binary), instantiates one RTL
 primitive per node (:func:`rtl.primitives.build`), one fall-through
-:class:`~rtl.primitives.fifo.Fifo` per edge (a token takes one cycle per hop,
-the producer's output register, as in the golden model's cycle mode, which
-matters where a fan-out reconverges; fan-out: one FIFO per consumer
+:class:`~rtl.primitives.fifo.Fifo` per edge (deeper on the short side of
+paths that fork and meet again, by the difference of the paths' latencies in
+cycles: :func:`edge_depths`, :func:`primitive_latency`; fan-out: one FIFO per consumer
 with a joint ``ready``, so a producer moves a token only when every consumer
 FIFO has room, as in the golden model's cycle mode), one on-chip memory per
 input level array, input value array and output array, and a small host bus.
@@ -44,8 +44,11 @@ input levels (:attr:`Accelerator.registers`). :meth:`Accelerator.manifest`
 describes all of it (the host driver reads nothing else).
 
 The datapath (primitives and FIFOs) is held in reset until the first
-``start`` and reset again by every ``start``, so one bitstream runs many
-times; memories and configuration registers are not reset by ``start``.
+``start`` and reset again in the cycle after every ``start`` (the reset is a
+register: a high-fanout net driven by a flip-flop), so one bitstream runs
+many times; memories and configuration registers are not reset by ``start``.
+``cycles`` counts that reset cycle too. The watchdog sees "some token moved"
+one cycle late (a registered OR over every edge).
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ from .stream import check_int
 
 __all__ = ["PARAM_RANGES", "AccelParams", "Accelerator", "UnsupportedGraphError", "ArraySpec",
            "RegisterSpec", "unsupported_nodes", "STATUS_FLAGS", "COUNTERS", "node_name",
-           "HOST_READ_LATENCY"]
+           "HOST_READ_LATENCY", "edge_depths", "primitive_latency", "PRIMITIVE_LATENCY"]
 
 #: Cycles from ``rd_sel``/``rd_addr`` to ``rd_data`` (the output arrays'
 #: read ports use the block RAM's output register, :mod:`rtl.ram`).
@@ -329,33 +332,64 @@ def _plan(node, graph: Graph, p: AccelParams, aw) -> _Plan:
     raise ValueError(f"no RTL for node type {t!r}")
 
 
-#: Cycles of latency assumed per hop (primitive + FIFO) when balancing paths.
-HOP_LATENCY = 2
+#: Latency in cycles (input token to the first output token it causes) of
+#: the primitives whose components have no ``latency`` attribute, read from
+#: the Timing section of their docstrings (rtl/primitives/<name>.py);
+#: :func:`primitive_latency` prefers the attribute when a component has one.
+PRIMITIVE_LATENCY = {
+    "fiberlookup": 8,        # compressed (dense: mul_stages + 1, from the component)
+    "arrayvals": 2, "intersect": 3, "union": 3,
+    "add": 4, "max": 4, "min": 4, "mul": 6,
+    "reduce": 1, "spaccumulator": 5, "crddrop": 2, "crdhold": 2,
+    "repeat": 1, "repsiggen": 1, "fiberwrite": 1,
+}
+#: Latency of an edge FIFO (fall-through: an empty FIFO adds none).
+FIFO_LATENCY = 0
 #: Most entries balancing adds to one edge FIFO.
 MAX_BALANCE = 30
 
 
-def edge_depths(graph: Graph, edges: list, fifo_depth: int) -> list[int]:
+def primitive_latency(rtl_name: str, comp) -> int:
+    """Cycles from an input token of ``comp`` (an RTL primitive named
+    ``rtl_name``) to its first output token: the component's ``latency``
+    attribute, else :data:`PRIMITIVE_LATENCY` (``mul_stages + 1`` for a
+    dense scanner)."""
+    lat = getattr(comp, "latency", None)
+    if isinstance(lat, int):
+        return lat
+    if rtl_name == "fiberlookup" and hasattr(comp, "mul_stages"):
+        return comp.mul_stages + 1
+    return PRIMITIVE_LATENCY[rtl_name]
+
+
+def edge_depths(graph: Graph, edges: list, fifo_depth: int,
+                latency: dict | None = None) -> list[int]:
     """FIFO depth of each of ``edges`` (of the lowered ``graph``): ``fifo_depth``
-    plus room for the latency by which the edge's path is shorter than the
+    plus room for the cycles by which the edge's path is shorter than the
     longest path into its consumer.
 
     Where paths fork (fan-out, or a node with several outputs) and meet again
     (a node with several inputs), the short path must buffer the tokens that
     the long path still has in flight, or the producer stalls on the full
     short-path FIFO (joint ready) and the whole pipeline runs at the rate its
-    latency allows. An edge ``u -> v`` gets ``HOP_LATENCY`` extra entries per
-    hop of ``level(v) - level(u) - 1`` (level: the longest path in hops from a
-    source), at most ``MAX_BALANCE``.
+    latency allows. ``latency`` maps node id -> cycles (default 2 for every
+    node); a token reaches node ``v`` at ``t(v) = max(t(u) + latency[u] +
+    FIFO_LATENCY)`` over its producers ``u`` (sources at 0), and an edge
+    ``u -> v`` gets ``t(v) - t(u) - latency[u] - FIFO_LATENCY`` extra entries
+    (one per cycle of slack, one token per cycle), at most ``MAX_BALANCE``.
     """
-    level: dict = {}
+    lat = latency or {}
+    arrive: dict = {}
     ins: dict = {}
     for e in graph.edges:
         ins.setdefault(e.dst, []).append(e.src)
+
+    def out_time(u):
+        return arrive[u] + lat.get(u, 2) + FIFO_LATENCY
+
     for nid in graph.topological_order():
-        level[nid] = max((level[u] + 1 for u in ins.get(nid, ())), default=0)
-    return [fifo_depth + min(MAX_BALANCE, HOP_LATENCY * (level[e.dst] - level[e.src] - 1))
-            for e in edges]
+        arrive[nid] = max((out_time(u) for u in ins.get(nid, ())), default=0)
+    return [fifo_depth + min(MAX_BALANCE, arrive[e.dst] - out_time(e.src)) for e in edges]
 
 
 def _why_not(node, graph, p) -> str | None:
@@ -431,8 +465,9 @@ class Accelerator(wiring.Component):
         low, _ = lower_graph(graph)
         self.lowered = low
         self.edges = list(low.edges)
-        self.edge_depths = edge_depths(low, self.edges, p.fifo_depth)
         self._layout()
+        self.latencies = self._latencies()
+        self.edge_depths = edge_depths(low, self.edges, p.fifo_depth, self.latencies)
         self.sel_width = max(1, ceil_log2(len(self.arrays) + 1))
         naddr = max([a.depth for a in self.arrays] +
                     [self._status_size, len(self.registers), 2])
@@ -510,6 +545,16 @@ class Accelerator(wiring.Component):
             self._status_size += len(COUNTERS) * len(self.edges)
         self.registers = [RegisterSpec(k, name, regs[name][0], regs[name][1], p.crd_width)
                           for k, name in enumerate(sorted(regs))]
+
+    def _latencies(self) -> dict:
+        """Node id -> latency in cycles (:func:`primitive_latency`)."""
+        out = {}
+        for nid, n in self.lowered.nodes.items():
+            plan = _plan(n, self.lowered, self.params, self._aw)
+            comp = rtl_prims.build(plan.rtl, **plan.params)
+            comp._MustUse__silence = True     # built only to read its latency
+            out[nid] = primitive_latency(plan.rtl, comp)
+        return out
 
     def _aw(self, key) -> int:
         return max(1, ceil_log2(self._level_depth[key]))
@@ -626,10 +671,14 @@ class Accelerator(wiring.Component):
             any_moved = 0
             for x in moved:
                 any_moved = any_moved | x
-            dm.d.comb += progress.eq(any_moved)
+            # registered: the watchdog sees it a cycle late (no wide OR
+            # in front of the idle counter)
+            dm.d.sync += progress.eq(any_moved)
 
         dp = _Datapath(comps, fifos, connect)
-        dp_rst = Signal()
+        # registered datapath reset (high-fanout net from a flip-flop): held
+        # until the first start, then high in the cycle after each start
+        dp_rst = Signal(init=1)
         m.submodules.datapath = ResetInserter({"sync": dp_rst})(dp)
 
         # memories
@@ -693,8 +742,10 @@ class Accelerator(wiring.Component):
         e = 0
         for x in writers_err:
             e = e | x
-        m.d.comb += [all_done.eq(d), any_err.eq(e), dp_rst.eq(~running | self.start),
-                     self.error.eq(any_err & running)]
+        m.d.sync += dp_rst.eq(~running | self.start)
+        # while dp_rst is high the datapath's flags are the last run's
+        m.d.comb += [all_done.eq(d & ~dp_rst), any_err.eq(e),
+                     self.error.eq(any_err & running & ~dp_rst)]
         with m.If(self.start):
             m.d.sync += [running.eq(1), self.busy.eq(1), self.done.eq(0),
                          self.deadlock.eq(0), self.cycles.eq(0), idle.eq(0)]
@@ -716,7 +767,7 @@ class Accelerator(wiring.Component):
                     counters.append(cnt)
                     with m.If(self.start):
                         m.d.sync += cnt.eq(0)
-                    with m.Elif(self.busy & ev):
+                    with m.Elif(self.busy & ~dp_rst & ev):
                         m.d.sync += cnt.eq(cnt + 1)
 
         # host read path, latency 2 (HOST_READ_LATENCY): the arrays' read

@@ -59,21 +59,41 @@ def test_every_test_graph_builds():
 
 def test_edge_fifos_balance_fork_join_paths():
     # matmul_ikj: a fork (a scanner's crd and ref, a fan-out) meets again in
-    # crddrop/spaccumulator; the short side buffers the long side's latency
-    from rtl.accel import HOP_LATENCY, edge_depths
+    # crddrop/spaccumulator; the short side buffers the long side's latency,
+    # counted in cycles from each primitive's latency
+    from rtl.accel import FIFO_LATENCY, MAX_BALANCE, edge_depths
     g = graphs.matmul_ikj()
     acc = Accelerator(g, AccelParams(fifo_depth=3))
     low = acc.lowered
-    assert acc.edge_depths == edge_depths(low, acc.edges, 3)
-    level = {}
+    lat = acc.latencies
+    assert set(lat) == set(low.nodes)
+    types = {low.nodes[n].type: lat[n] for n in low.nodes}
+    assert types["intersect"] == 3 and types["mul"] == 6 and types["repeat"] == 1
+    assert acc.edge_depths == edge_depths(low, acc.edges, 3, lat)
+    arrive = {}
     for nid in low.topological_order():
-        level[nid] = max((level[e.src] + 1 for e in low.edges if e.dst == nid), default=0)
+        arrive[nid] = max((arrive[e.src] + lat[e.src] + FIFO_LATENCY
+                           for e in low.edges if e.dst == nid), default=0)
     for e, d in zip(acc.edges, acc.edge_depths):
-        gap = level[e.dst] - level[e.src] - 1
-        assert d == 3 + min(30, HOP_LATENCY * gap), (e, d)
+        slack = arrive[e.dst] - arrive[e.src] - lat[e.src] - FIFO_LATENCY
+        assert slack >= 0 and d == 3 + min(MAX_BALANCE, slack), (e, d)
     assert min(acc.edge_depths) == 3 and max(acc.edge_depths) > 3
+    # hop counting (latency 2 everywhere) is what an empty latency map gives
+    assert edge_depths(low, acc.edges, 3) != acc.edge_depths
     man = acc.manifest_body()
     assert [e["depth"] for e in man["edges"]] == acc.edge_depths
+
+
+def test_primitive_latency_prefers_the_attribute():
+    from rtl.accel import PRIMITIVE_LATENCY, primitive_latency
+
+    class Comp:
+        latency = 7
+    assert primitive_latency("mul", Comp()) == 7
+    assert primitive_latency("mul", object()) == PRIMITIVE_LATENCY["mul"] == 6
+    dense = rtl_prims.build("fiberlookup", format="dense", crd_width=16)
+    dense._MustUse__silence = True
+    assert primitive_latency("fiberlookup", dense) == dense.mul_stages + 1
 
 
 def test_unsupported_node_is_refused_with_the_list(monkeypatch):

@@ -27,6 +27,8 @@ class Broadcast(wiring.Component):
     Parameters
         ``n`` 1..64 consumers; ``width`` 0..64 data bits (0: repsig);
         ``signed`` for value streams.
+    Attributes
+        ``latency = 1`` (input token to output token, cycles).
     Timing
         One token per cycle when every consumer is ready; latency 1 cycle.
         Output ``valid`` is registered; ``i.ready`` is the AND of the
@@ -36,6 +38,7 @@ class Broadcast(wiring.Component):
 
     def __init__(self, n: int = 2, width: int = 16, signed: bool = False):
         self.n = check_int("n", n, 1, 64)
+        self.latency = 1
         self.width = check_width("width", width, minimum=0)
         t = token_stream(width, signed_data=signed)
         ports = {"i": In(t)}

@@ -24,6 +24,8 @@ class Fifo(wiring.Component):
         ``fall_through`` (default False): when the FIFO is empty, a token offered on ``i``
         appears on ``o`` in the same cycle (and is stored only if ``o`` does
         not take it), so the FIFO adds no latency.
+    Attributes
+        ``latency``: 0 with ``fall_through`` (an empty FIFO), else 1.
     Timing
         A token written in cycle t is visible on ``o`` in cycle t+1 (cycle t
         with ``fall_through`` and an empty FIFO). With ``i`` always valid and
@@ -40,6 +42,7 @@ class Fifo(wiring.Component):
 
     def __init__(self, shape, depth: int, fall_through: bool = False):
         self.fall_through = check_bool("fall_through", fall_through)
+        self.latency = 0 if fall_through else 1
         try:
             self.width = Shape.cast(shape).width
         except TypeError:

@@ -32,6 +32,9 @@ class Repeat(wiring.Component):
         ``error: Out(1)``: sticky, a malformed pair was seen; cleared by reset.
     Parameters
         ``crd_width`` 1..64 (default 16), ``root``.
+    Attributes
+        ``latency = 1`` (cycles from an input token to its output; the
+        generator balances fork/join paths with it).
     Timing
         One output token per repeat-signal token per cycle. The next input
         reference is loaded as soon as it is visible (while the previous one
@@ -46,6 +49,7 @@ class Repeat(wiring.Component):
     def __init__(self, crd_width: int = 16, root: bool = False):
         self.crd_width = check_width("crd_width", crd_width)
         self.root = check_bool("root", root)
+        self.latency = 1
         t = token_stream(crd_width)
         ports = {} if root else {"ref": In(t)}
         ports.update({"repsig": In(token_stream(0)), "ref_out": Out(t), "error": Out(1)})

@@ -23,6 +23,8 @@ class RepSigGen(wiring.Component):
         ``crd: In(token_stream(crd_width))``, ``repsig: Out(token_stream(0))``.
     Parameters
         ``crd_width``: data bits of the input stream, 1..64 (default 16).
+    Attributes
+        ``latency = 1`` (input token to output token, cycles).
     Timing
         One token per cycle; output registered, latency 1 cycle.
         ``crd.ready = ~repsig.valid | repsig.ready`` (combinational through one
@@ -31,6 +33,7 @@ class RepSigGen(wiring.Component):
 
     def __init__(self, crd_width: int = 16):
         self.crd_width = check_width("crd_width", crd_width)
+        self.latency = 1
         super().__init__({
             "crd": In(token_stream(crd_width)),
             "repsig": Out(token_stream(0)),
