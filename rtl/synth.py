@@ -47,6 +47,7 @@ Public API: :func:`synth_component`, :func:`synth_verilog`,
 from __future__ import annotations
 
 import json
+import inspect
 import os
 import re
 import shutil
@@ -707,15 +708,18 @@ def synth_primitive(name: str, params: dict, target: str, workdir, **kw) -> Synt
     """Build primitive ``name`` with ``params`` (``rtl.primitives.build``), put
     the memories behind its memory ports inside (``MemTestTop``) and
     :func:`synthesize` it. Bad parameters raise a :class:`UserError`."""
-    from rtl.primitives import build
+    from rtl.primitives import build, get
     from rtl.testtop import wrap_for_test
+    label = config_label(name, params)
+    # a primitive with RAMs of its own (spaccumulator) gets the target's RAMs too
+    if "ram_target" in inspect.signature(get(name).factory).parameters and "ram_target" not in params:
+        params = dict(params, ram_target=ram_target_for(target))
     try:
         comp = build(name, **params)
     except TypeError as ex:
         raise UserError(f"bad parameters for RTL primitive {name!r}: {ex}") from None
     except ValueError as ex:
         raise UserError(f"bad parameters for RTL primitive {name!r}: {ex}") from None
-    label = config_label(name, params)
     top = "sam_" + re.sub(r"\W", "_", name)
     try:
         wrapped = wrap_for_test(comp, ram_target=ram_target_for(target))
