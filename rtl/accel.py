@@ -2,8 +2,9 @@
 
 :class:`Accelerator` lowers the graph (:func:`sam.lower.lower_graph`:
 broadcasts folded into fan-out, joiners binary), instantiates one RTL
-primitive per node (:func:`rtl.primitives.build`), one fall-through
-:class:`~rtl.primitives.fifo.Fifo` per edge (deeper on the short side of
+primitive per node (:func:`rtl.primitives.build`), one
+:class:`~rtl.primitives.fifo.Fifo` per edge (not fall-through,
+:data:`FIFO_FALL_THROUGH`: one cycle per hop, no timing path through a FIFO; deeper on the short side of
 paths that fork and meet again, by the difference of the paths' latencies in
 cycles: :func:`edge_depths`, :func:`primitive_latency`; fan-out: one FIFO per consumer
 with a joint ``ready``, so a producer moves a token only when every consumer
@@ -343,8 +344,13 @@ PRIMITIVE_LATENCY = {
     "reduce": 1, "spaccumulator": 5, "crddrop": 2, "crdhold": 2,
     "repeat": 1, "repsiggen": 1, "fiberwrite": 1,
 }
-#: Latency of an edge FIFO (fall-through: an empty FIFO adds none).
-FIFO_LATENCY = 0
+#: Edge FIFOs are not fall-through: their ``o.valid``/``o.payload`` do not
+#: follow the producer combinationally and their write enable does not
+#: depend on the consumer's ``ready`` (no timing path runs through a FIFO),
+#: at the cost of one cycle per hop.
+FIFO_FALL_THROUGH = False
+#: Latency of an edge FIFO (a fall-through FIFO adds none when empty).
+FIFO_LATENCY = 0 if FIFO_FALL_THROUGH else 1
 #: Most entries balancing adds to one edge FIFO.
 MAX_BALANCE = 30
 
@@ -623,7 +629,7 @@ class Accelerator(wiring.Component):
             f = rtl_prims.build("fifo", width=0 if e.type == "repsig" else
                                 (p.val_width if e.type == "val" else p.crd_width),
                                 depth=self.edge_depths[k], signed=e.type == "val",
-                                fall_through=True)
+                                fall_through=FIFO_FALL_THROUGH)
             fifos.append((f"fifo{k}", f))
         groups: dict = {}
         for k, e in enumerate(self.edges):
