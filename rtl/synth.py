@@ -802,7 +802,7 @@ def accelerator_configs(graph, params=None) -> list[dict]:
     ``[{"rtl", "params", "nodes": [instance names]}]``."""
     # rtl.accel._plan is the generator's own node -> primitive mapping; using
     # it keeps this breakdown identical to what `sam rtl` instantiates.
-    from rtl.accel import AccelParams, Accelerator, _plan, node_name
+    from rtl.accel import FIFO_FALL_THROUGH, AccelParams, Accelerator, _plan, node_name
     acc = Accelerator(graph, params or AccelParams())
     acc._MustUse__silence = True        # only its plan is read, never elaborated
     groups: dict = {}
@@ -819,7 +819,7 @@ def accelerator_configs(graph, params=None) -> list[dict]:
     for k, e in enumerate(acc.edges):
         width = 0 if e.type == "repsig" else (p.val_width if e.type == "val" else p.crd_width)
         add("fifo", {"width": width, "depth": acc.edge_depths[k], "signed": e.type == "val",
-                     "fall_through": True}, f"fifo{k}")
+                     "fall_through": FIFO_FALL_THROUGH}, f"fifo{k}")
     return list(groups.values())
 
 
