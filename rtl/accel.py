@@ -308,6 +308,8 @@ def _plan(node, graph: Graph, p: AccelParams, aw) -> _Plan:
             outs["crd_outer"] = "crd_outer_out"
         params = {"dim": p.spacc_dim, "order": a.get("order"), "outer": outer,
                   "crd_width": cw, "val_width": vw}
+        if p.ram_target != "generic":      # its scratch RAM follows the arrays' RAMs
+            params["ram_target"] = p.ram_target
         if a.get("order") == 2:
             params["outer_dim"] = p.spacc_outer_dim
         return _Plan("spaccumulator", params, ins, outs)

@@ -297,3 +297,23 @@ def test_accel_ram_target():
     with pytest.raises(UserError, match="mem_depth 32768 is above 16384"):
         AccelParams(ram_target="ecp5", mem_depth=32768)
     AccelParams(mem_depth=32768)                     # fine with the generic RAMs
+
+
+def test_accel_spaccumulator_follows_ram_target():
+    """The accelerator's sparse accumulators get the arrays' RAM implementation
+    (their scratch RAM is a Ram too): generic by default, ecp5 when asked."""
+    import sys
+    from pathlib import Path as _P
+    sys.path.insert(0, str(_P(__file__).parent))
+    import graphs
+    from rtl.accel import _plan
+    from sam.lower import lower_graph
+
+    g, _ = lower_graph(graphs.matmul_ikj())
+    spaccs = [n for n in g.nodes.values() if n.type == "spaccumulator"]
+    assert spaccs
+    for target in ("generic", "ecp5"):
+        p = AccelParams(ram_target=target)
+        for node in spaccs:
+            plan = _plan(node, g, p, lambda key: 10)
+            assert plan.params.get("ram_target", "generic") == target
