@@ -306,7 +306,7 @@ def test_accel_spaccumulator_follows_ram_target():
     from pathlib import Path as _P
     sys.path.insert(0, str(_P(__file__).parent))
     import graphs
-    from rtl.accel import _plan
+    from rtl.accel import AccelParams, _plan
     from sam.lower import lower_graph
 
     g, _ = lower_graph(graphs.matmul_ikj())
