@@ -28,7 +28,7 @@ wr_addr    in     word address
 wr_data    in     word (low bits used)
 rd_sel     in     0: status space; k >= 1: output array k
 rd_addr    in     word address
-rd_data    out    word at ``rd_sel``/``rd_addr`` of two cycles before (``HOST_READ_LATENCY``)
+rd_data    out    word at ``rd_sel``/``rd_addr`` of three cycles before (``HOST_READ_LATENCY``)
 =========  =====  ==========================================================
 
 The status space (``rd_sel = 0``) holds, by address: 0 flags (bit 0 busy,
@@ -75,8 +75,13 @@ __all__ = ["PARAM_RANGES", "AccelParams", "Accelerator", "UnsupportedGraphError"
            "HOST_READ_LATENCY", "edge_depths", "primitive_latency", "PRIMITIVE_LATENCY"]
 
 #: Cycles from ``rd_sel``/``rd_addr`` to ``rd_data`` (the output arrays'
-#: read ports use the block RAM's output register, :mod:`rtl.ram`).
-HOST_READ_LATENCY = 2
+#: read ports use the block RAM's output register, :mod:`rtl.ram`, behind a
+#: registered address; the status word is a registered two-level mux behind
+#: registered ``rd_sel``/``rd_addr``).
+HOST_READ_LATENCY = 3
+
+# status words per first-level group of the status read mux (low address bits)
+_STATUS_GROUP_BITS = 3
 
 #: bit positions in status word 0
 STATUS_FLAGS = {"busy": 0, "done": 1, "deadlock": 2, "error": 3}
@@ -702,8 +707,8 @@ class Accelerator(wiring.Component):
                              wp.addr.eq(self.wr_addr), wp.data.eq(self.wr_data)]
         host_rd = {}
         for a in self.outputs:
-            rp = mems[a.name].read_port(latency=HOST_READ_LATENCY)
-            m.d.comb += [rp.en.eq(1), rp.addr.eq(self.rd_addr)]
+            rp = mems[a.name].read_port(latency=HOST_READ_LATENCY - 1)
+            m.d.comb += rp.en.eq(1)
             host_rd[a.name] = rp
 
         lengths = {}
@@ -778,36 +783,52 @@ class Accelerator(wiring.Component):
                     with m.Elif(self.busy & ~dp_rst & ev):
                         m.d.sync += cnt.eq(cnt + 1)
 
-        # host read path, latency 2 (HOST_READ_LATENCY): the arrays' read
-        # ports and the status word (registered, then delayed once more)
-        rd_sel_q = Signal.like(self.rd_sel)
-        rd_sel_q2 = Signal.like(self.rd_sel)
+        # host read path, latency 3 (HOST_READ_LATENCY): rd_sel/rd_addr are
+        # registered first (the bus pins are far from the status sources);
+        # the status word is a two-level registered mux (groups of
+        # 2**_STATUS_GROUP_BITS words by the low address bits, then the
+        # group by the high bits); the arrays' read ports (latency 2) take
+        # the registered address, so their data lines up with the status word
+        rd_sel_q = [Signal.like(self.rd_sel, name=f"rd_sel_q{i + 1}") for i in range(3)]
+        rd_addr_q = Signal.like(self.rd_addr)
+        rd_addr_q2 = Signal.like(self.rd_addr)
         status_q = Signal(self.data_width)
-        status_q2 = Signal(self.data_width)
-        m.d.sync += [rd_sel_q.eq(self.rd_sel), rd_sel_q2.eq(rd_sel_q), status_q2.eq(status_q)]
-        with m.Switch(self.rd_addr):
-            with m.Case(0):
-                m.d.sync += status_q.eq(
-                    (self.busy << STATUS_FLAGS["busy"]) | (self.done << STATUS_FLAGS["done"])
-                    | (self.deadlock << STATUS_FLAGS["deadlock"])
-                    | (self.error << STATUS_FLAGS["error"]))
-            with m.Case(1):
-                m.d.sync += status_q.eq(self.cycles)
-            for a in self.outputs:
-                with m.Case(a.length_addr):
-                    m.d.sync += status_q.eq(lengths[a.name])
-            for k in range(len(self.edges)):
-                f = fifos[k][1]
-                with m.Case(self.edge_status_base + k):
-                    m.d.sync += status_q.eq(f.o.valid | (~f.i.ready << 1))
-            for k, cnt in enumerate(counters):
-                with m.Case(self.counter_base + k):
-                    m.d.sync += status_q.eq(cnt)
+        m.d.sync += [rd_sel_q[0].eq(self.rd_sel), rd_sel_q[1].eq(rd_sel_q[0]),
+                     rd_sel_q[2].eq(rd_sel_q[1]),
+                     rd_addr_q.eq(self.rd_addr), rd_addr_q2.eq(rd_addr_q)]
+        for a in self.outputs:
+            m.d.comb += host_rd[a.name].addr.eq(rd_addr_q)
+        words = {0: (self.busy << STATUS_FLAGS["busy"]) | (self.done << STATUS_FLAGS["done"])
+                 | (self.deadlock << STATUS_FLAGS["deadlock"])
+                 | (self.error << STATUS_FLAGS["error"]),
+                 1: self.cycles}
+        for a in self.outputs:
+            words[a.length_addr] = lengths[a.name]
+        for k in range(len(self.edges)):
+            f = fifos[k][1]
+            words[self.edge_status_base + k] = f.o.valid | (~f.i.ready << 1)
+        for k, cnt in enumerate(counters):
+            words[self.counter_base + k] = cnt
+        gb = _STATUS_GROUP_BITS
+        n_groups = (max(words) >> gb) + 1
+        group_q = [Signal(self.data_width, name=f"status_grp{g}") for g in range(n_groups)]
+        for g, gq in enumerate(group_q):
+            with m.Switch(rd_addr_q[:gb]):
+                for lo in range(1 << gb):
+                    if (g << gb) + lo in words:
+                        with m.Case(lo):
+                            m.d.sync += gq.eq(words[(g << gb) + lo])
+                with m.Default():
+                    m.d.sync += gq.eq(0)
+        with m.Switch(rd_addr_q2[gb:]):
+            for g, gq in enumerate(group_q):
+                with m.Case(g):
+                    m.d.sync += status_q.eq(gq)
             with m.Default():
                 m.d.sync += status_q.eq(0)
-        with m.Switch(rd_sel_q2):
+        with m.Switch(rd_sel_q[2]):
             with m.Case(0):
-                m.d.comb += self.rd_data.eq(status_q2)
+                m.d.comb += self.rd_data.eq(status_q)
             for a in self.outputs:
                 with m.Case(a.sel):
                     data = host_rd[a.name].data
