@@ -2,7 +2,8 @@
 
     sam rtl GRAPH|KERNEL|EXPR -o DIR [-f T:LEVELS[:ORDER]]... [-s reorder(...)]
             [--fifo-depth N] [--data-width W] [--crd-width W]
-            [--mem-depth D] [--mem-depth ARRAY=D]... [--spacc-dim N] [--counters] [--no-png]
+            [--mem-depth D] [--mem-depth ARRAY=D]... [--spacc-dim N] [--counters]
+            [--ram generic|ecp5] [--no-png]
     sam verify GRAPH|DIR|KERNEL -i B=B.mtx [-i c=3]... [--sim icarus|verilator]
             [--seed N] [--stall P] [-o X=out.npy|out.mtx] (+ the generator options)
     sam scope [--markdown]
@@ -16,6 +17,7 @@ with ``-f``/``-s``). ``-o DIR`` may contain ``{name}`` (the graph's name):
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from sam.errors import UserError
@@ -115,6 +117,10 @@ def add_rtl_parser(sub):
     p.add_argument("-o", "--out", required=True, metavar="DIR",
                    help="output directory; {name} is replaced by the graph name")
     p.add_argument("--no-png", action="store_true", help="do not draw the graph")
+    p.add_argument("--ram", choices=("generic", "ecp5"), default="generic",
+                   help="memory implementation: generic (behavioural RAMs, simulated by "
+                   "`sam verify`; default) or ecp5 (DP16KD block RAMs with output registers "
+                   "and registered MULT18X18D multipliers, for an ECP5 flow; not simulated here)")
     _add_gen_options(p)
     p.set_defaults(func=run_rtl)
     return p
@@ -124,7 +130,8 @@ def run_rtl(args) -> int:
     from .artifacts import write_artifacts
     graph = load_graph_or_expr(args.graph, args.formats, args.schedule, args.name)
     out = args.out.replace("{name}", graph.name)
-    files = write_artifacts(graph, out, params_from_args(args), png=not args.no_png)
+    params = replace(params_from_args(args), ram_target=args.ram)
+    files = write_artifacts(graph, out, params, png=not args.no_png)
     for kind in ("verilog", "graph", "png", "manifest"):
         if kind in files:
             print(f"wrote {files[kind]}")
@@ -163,6 +170,11 @@ def run_verify(args) -> int:
     target = Path(args.graph)
     if target.is_dir():
         built = build(artifacts=target)
+        ram = built.manifest.get("params", {}).get("ram_target", "generic")
+        if ram != "generic":
+            raise RtlCliError(f"{target} was generated with `--ram {ram}` (vendor block RAM "
+                              f"and multiplier cells, no simulation model here); regenerate it "
+                              f"without --ram to verify it")
         if args.counters and "counters" not in built.manifest["bus"]:
             raise RtlCliError(f"{target} was generated without counters; regenerate it "
                               f"with `sam rtl --counters` or verify the kernel itself")

@@ -454,6 +454,19 @@ def test_cli_counters_flag(tmp_path, capsys):
     assert rc == 2 and "without counters" in err and "sam rtl --counters" in err
 
 
+def test_cli_ram_flag(tmp_path, capsys):
+    """`sam rtl --ram ecp5` writes DP16KD block RAMs (and records it in the
+    manifest); `sam verify` refuses that directory with a clear message."""
+    rc, out, err = _sam(["rtl", "spmv", "-o", str(tmp_path / "e"), "--no-png", "--ram", "ecp5"],
+                        capsys)
+    assert rc == 0, err
+    assert "DP16KD" in (tmp_path / "e" / "spmv.v").read_text()
+    assert json.loads((tmp_path / "e" / "manifest.json").read_text())["params"]["ram_target"] \
+        == "ecp5"
+    rc, out, err = _sam(["verify", str(tmp_path / "e"), "-i", "B=x.mtx", "-i", "c=x.tns"], capsys)
+    assert rc == 2 and "--ram ecp5" in err and "regenerate it without --ram" in err
+
+
 @pytest.mark.parametrize("argv,msg", [
     (["rtl", "nowhere.gv", "-o", "x"], "nowhere.gv: no such graph file"),
     (["rtl", "spmv", "-o", "x", "--mem-depth", "1000"], "power of two"),
