@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -119,7 +120,9 @@ def run_rtl(built: Built, plan_json: dict, *, sim: str = "icarus", seed: int = 0
     """Run the bench on ``built`` with the host plan; returns the bench report
     (``status``, ``cycles``, ``lengths``, ``arrays``, ``fifo_status``,
     ``counters``: the raw counter words, empty without counters) plus
-    ``wall_s`` (simulator wall time) and ``build_s``. With ``runs`` > 1 the
+    ``wall_s`` (simulator wall time) and ``build_s``. Without ``workdir`` the
+    run happens in a temporary directory that is removed afterwards (kept
+    only when the simulator did not report, for its log). With ``runs`` > 1 the
     inputs are loaded once and the accelerator started ``runs`` times
     (``report["runs"]`` has each run)."""
     if sim not in SIMS:
@@ -160,7 +163,10 @@ def run_rtl(built: Built, plan_json: dict, *, sim: str = "icarus", seed: int = 0
     out = json.loads(report.read_text())
     out["wall_s"] = time.monotonic() - t1
     out["build_s"] = t1 - t0
-    out["workdir"] = str(wdir)
+    if workdir:
+        out["workdir"] = str(wdir)
+    else:   # everything the caller needs is in the report; keep only a crash's log
+        shutil.rmtree(wdir, ignore_errors=True)
     return out
 
 
