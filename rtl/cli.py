@@ -5,7 +5,8 @@
             [--mem-depth D] [--mem-depth ARRAY=D]... [--spacc-dim N] [--counters]
             [--ram generic|ecp5] [--no-png]
     sam verify GRAPH|DIR|KERNEL -i B=B.mtx [-i c=3]... [--sim icarus|verilator]
-            [--seed N] [--stall P] [-o X=out.npy|out.mtx] (+ the generator options)
+            [--seed N] [--stall P] [--waves FILE.fst|FILE.vcd] [-o X=out.npy|out.mtx]
+            (+ the generator options)
     sam scope [--markdown]
 
 GRAPH is a ``.gv``/``.dot``/``.json`` file; anything else that is not a
@@ -159,6 +160,9 @@ def add_verify_parser(sub):
                    help="probability of an idle cycle before each host bus transaction")
     p.add_argument("--timeout-cycles", type=_positive, default=None, metavar="N",
                    help="give up after N cycles (default: 50x the golden model's estimate)")
+    p.add_argument("--waves", metavar="FILE", default=None,
+                   help="record every signal of the run: FILE.fst under icarus, FILE.vcd "
+                   "under verilator (a separate build with tracing on)")
     _add_gen_options(p)
     p.set_defaults(func=run_verify)
     return p
@@ -184,8 +188,10 @@ def run_verify(args) -> int:
     outputs = [parse_assignment(o, "output") for o in args.output]
     inputs = load_inputs(built.graph, args.input)
     res = verify(None, inputs, built=built, sim=args.sim, seed=args.seed, stall=args.stall,
-                 limit_cycles=args.timeout_cycles)
+                 limit_cycles=args.timeout_cycles, waves=args.waves)
     print(res.summary())
+    if args.waves:
+        print(f"wrote {args.waves}")
     if res.counters is not None:
         print(res.counter_report())
     if res.rtl_output is not None:

@@ -33,7 +33,7 @@ from .host import HostDriver, HostError
 from .simbuild import FileLock, verilator_make_fix
 
 __all__ = ["verify", "VerifyResult", "run_rtl", "SIMS", "ideal_bound", "edge_bound", "node_steps", "first_difference",
-           "cache_dir", "Built", "build"]
+           "cache_dir", "Built", "build", "WAVE_SUFFIX"]
 
 SIMS = ("icarus", "verilator")
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,9 +91,14 @@ def build(graph: Graph | None = None, params: AccelParams | None = None,
     return Built(make_manifest(acc, top), graph, top, acc=acc)
 
 
-def _sim_build(sim: str, text: str, top: str) -> Path:
+#: Wave format each simulator writes (``sam verify --waves``): Icarus through
+#: cocotb's dump module (FST), Verilator with ``--trace`` (VCD).
+WAVE_SUFFIX = {"icarus": ".fst", "verilator": ".vcd"}
+
+
+def _sim_build(sim: str, text: str, top: str, waves: bool = False) -> Path:
     from cocotb_tools.runner import get_runner
-    key = hashlib.sha256(text.encode()).hexdigest()[:16]
+    key = hashlib.sha256(text.encode()).hexdigest()[:16] + ("-waves" if waves else "")
     bdir = cache_dir() / sim / f"{top}-{key}"
     with FileLock(cache_dir() / sim / f".{top}-{key}.lock"):
         bdir.mkdir(parents=True, exist_ok=True)
@@ -106,7 +111,8 @@ def _sim_build(sim: str, text: str, top: str) -> Path:
                 with verilator_make_fix(sim):
                     get_runner(sim).build(sources=[src], hdl_toplevel=top, build_dir=bdir,
                                           build_args=args, timescale=("1ns", "1ps"),
-                                          always=True, log_file=bdir / "build.log")
+                                          waves=waves, always=True,
+                                          log_file=bdir / "build.log")
             except (SystemExit, Exception) as ex:
                 raise UserError(f"the {sim} build of {top} failed ({ex}); log: "
                                 f"{bdir / 'build.log'}") from None
@@ -116,21 +122,33 @@ def _sim_build(sim: str, text: str, top: str) -> Path:
 
 def run_rtl(built: Built, plan_json: dict, *, sim: str = "icarus", seed: int = 0,
             stall: float = 0.0, limit_cycles: int = 100_000, workdir=None,
-            runs: int = 1) -> dict:
+            runs: int = 1, waves=None) -> dict:
     """Run the bench on ``built`` with the host plan; returns the bench report
     (``status``, ``cycles``, ``lengths``, ``arrays``, ``fifo_status``,
     ``counters``: the raw counter words, empty without counters) plus
     ``wall_s`` (simulator wall time) and ``build_s``. Without ``workdir`` the
     run happens in a temporary directory that is removed afterwards (kept
-    only when the simulator did not report, for its log). With ``runs`` > 1 the
+    only when the simulator did not report, for its log). ``waves`` (a path
+    ending in :data:`WAVE_SUFFIX` ``[sim]``) records every signal of the run
+    there, from a separate build with tracing on. With ``runs`` > 1 the
     inputs are loaded once and the accelerator started ``runs`` times
     (``report["runs"]`` has each run)."""
     if sim not in SIMS:
         raise UserError(f"unknown simulator {sim!r}; use {' or '.join(SIMS)}")
     _prepend_tool_paths()
     from cocotb_tools.runner import get_runner
+    if waves is not None:
+        waves = Path(waves)
+        if waves.suffix != WAVE_SUFFIX[sim]:
+            other = next(k for k, v in WAVE_SUFFIX.items() if v == waves.suffix) \
+                if waves.suffix in WAVE_SUFFIX.values() else None
+            raise UserError(f"--waves {waves}: {sim} writes {WAVE_SUFFIX[sim][1:].upper()} "
+                            f"waves; name the file *{WAVE_SUFFIX[sim]}"
+                            + (f" or use --sim {other}" if other else ""))
+        if not waves.parent.is_dir():
+            raise UserError(f"--waves {waves}: directory {waves.parent} does not exist")
     t0 = time.monotonic()
-    bdir = _sim_build(sim, built.text, built.top)
+    bdir = _sim_build(sim, built.text, built.top, waves=waves is not None)
     t1 = time.monotonic()
     import tempfile
     wdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="sam-verify-"))
@@ -153,7 +171,9 @@ def run_rtl(built: Built, plan_json: dict, *, sim: str = "icarus", seed: int = 0
             hdl_toplevel=built.top, hdl_toplevel_lang="verilog",
             test_module="cocotb_tests.tb_accel", build_dir=bdir, test_dir=wdir,
             timescale=("1ns", "1ps"), results_xml=str(wdir / "results.xml"),
-            log_file=wdir / "sim.log",
+            log_file=wdir / "sim.log", waves=waves is not None,
+            plusargs=[f"+dumpfile_path={wdir / 'waves.fst'}"] if waves and sim == "icarus"
+            else [],
             extra_env={"SAM_ACCEL_PLAN": str(pfile),
                        "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])})
     except SystemExit:
@@ -161,6 +181,13 @@ def run_rtl(built: Built, plan_json: dict, *, sim: str = "icarus", seed: int = 0
     if not report.exists():
         raise UserError(f"the {sim} run did not report (simulator crash?); log: {wdir / 'sim.log'}")
     out = json.loads(report.read_text())
+    if waves is not None:
+        made = wdir / ("waves.fst" if sim == "icarus" else "dump.vcd")
+        if not made.exists():
+            raise UserError(f"the {sim} run wrote no waves ({made} missing); log: "
+                            f"{wdir / 'sim.log'}")
+        shutil.move(str(made), waves)
+        out["waves"] = str(waves)
     out["wall_s"] = time.monotonic() - t1
     out["build_s"] = t1 - t0
     if workdir:
@@ -427,14 +454,14 @@ def _deadlock_report(manifest: dict, fifo_status: list) -> list[str]:
 def verify(graph: Graph | None, inputs: dict, *, params: AccelParams | None = None,
            artifacts=None, sim: str = "icarus", seed: int = 0, stall: float = 0.0,
            limit_cycles: int | None = None, built: Built | None = None,
-           workdir=None) -> VerifyResult:
+           workdir=None, waves=None) -> VerifyResult:
     """Check the accelerator for ``graph`` (or the ``sam rtl`` directory
     ``artifacts``) on ``inputs`` against the golden model.
 
     Raises :class:`HostError` (before any simulation) for inputs or results
     that do not fit the hardware, ``UnsupportedGraphError`` for graphs
     without RTL. The result's ``status`` is ``match``, ``mismatch``,
-    ``deadlock`` or ``timeout``.
+    ``deadlock`` or ``timeout``. ``waves``: see :func:`run_rtl`.
     """
     from sim.engine import run_graph
     if not 0.0 <= stall < 1.0:
@@ -452,7 +479,7 @@ def verify(graph: Graph | None, inputs: dict, *, params: AccelParams | None = No
     if limit_cycles is None:
         limit_cycles = 50 * max(golden.cycles or 0, ideal) + 20_000
     rep = run_rtl(built, plan.to_json(), sim=sim, seed=seed, stall=stall,
-                  limit_cycles=limit_cycles, workdir=workdir)
+                  limit_cycles=limit_cycles, workdir=workdir, waves=waves)
     res = VerifyResult(rep["status"], rep.get("cycles"), golden.cycles, ideal,
                        golden_output=golden.output, wall_s=rep["wall_s"],
                        build_s=rep["build_s"], name=graph.name, ideal_edge=edge_bound(golden))
