@@ -10,7 +10,7 @@ from ..encoding import Kind, token_stream, check_width
 from ..stream import OutReg, check_bool, check_int
 from . import RtlPrimitive, register
 from ._skid import InBuf
-from ._joiner import OutBuf
+from ._joiner import OutBuf, _data_reg
 
 
 class _Out:
@@ -95,8 +95,10 @@ class CrdDrop(wiring.Component):
         inner fiber that closes the outer fiber (inner ``Sn``, n >= 1, right
         after the outer coordinate) takes two cycles. Deep tokens pass one per
         cycle per deep stream, concurrently with the inner stream. The value
-        variant reads its inputs directly (latency 1; input buffers there
-        deadlock spmspm_ijk) and moves one pair per cycle. Without deep streams the outputs
+        variant reads its inputs directly (its ``ready`` depends on both
+        inputs' ``valid`` and kinds and on registers) into a stage register
+        that also registers the zero test, then the output registers:
+        latency 2, one pair per cycle. Without deep streams the outputs
         have a skid register and a registered ``free`` (an output takes no
         token in the cycle after it stalled).
     """
@@ -107,9 +109,8 @@ class CrdDrop(wiring.Component):
         self.vals = check_bool("vals", vals)
         self.val_width = check_width("val_width", val_width)
         self.deep = check_int("deep", deep, 0, min(8, 2 ** crd_width - 1))
-        #: Cycles from an input token to its first output token (the value
-        #: variant reads its inputs straight from the FIFOs).
-        self.latency = 1 if vals else 2
+        #: Cycles from an input token to its first output token.
+        self.latency = 2
         if deep and vals:
             raise ValueError("deep must be 0 with vals=True (the value variant has no "
                              "deep streams)")
@@ -126,28 +127,45 @@ class CrdDrop(wiring.Component):
 
     def _elab_vals(self):
         m = Module()
-        oo = _Out(m, self.outer_out, "outer_out")
-        oi = _Out(m, self.inner_out, "inner_out")
-        # inputs straight from the FIFOs: behind input buffers (latency 2) the
-        # spmspm_ijk graph deadlocks (issue 6 report)
+        oo = OutBuf(m, self.outer_out, "outer_out")
+        oi = OutBuf(m, self.inner_out, "inner_out")
+        # inputs straight from the FIFOs (behind input buffers the spmspm_ijk
+        # graph deadlocked under Icarus, issue 6 report); a pair goes to the
+        # stage register ``a`` with its zero test, then to the output
+        # registers: the wide zero test ends in a register of its own
         c, v = self.outer.payload, self.inner.payload
         both = self.outer.valid & self.inner.valid
-        zero = v.data == 0
         fiber_empty = Signal(init=1)       # no coordinate since the last outer stop token
-        lone_zero = Signal()               # a reducer's zero for an empty coordinate fiber
-        m.d.comb += lone_zero.eq(fiber_empty & (c.kind == Kind.STOP) &
-                                 (v.kind == Kind.DATA) & zero)
+        # A value facing the stop token that closes an empty coordinate fiber
+        # is a reducer's zero over nothing (design.md): consumed alone. The
+        # decision reads the kinds only (the zero test stays off the ready
+        # path); a nonzero value there is a malformed stream (the golden
+        # model raises an error) and is dropped alike.
+        lone = Signal()
+        m.d.comb += lone.eq(fiber_empty & (c.kind == Kind.STOP) & (v.kind == Kind.DATA))
+        a_valid, a_keep = Signal(name="a_valid"), Signal(name="a_keep")
+        a_c = _data_reg(c.shape(), "a_outer")
+        a_v = _data_reg(v.shape(), "a_inner")
+        # both output registers free: registers (no output ready on this path)
+        out_free = oo.free & oi.free
+        a_free = Signal()                  # stage a takes a pair (registers only)
         fire = Signal()
         m.d.comb += [
-            fire.eq(both & ~lone_zero & oo.free & oi.free),
+            a_free.eq(~a_valid | ~a_keep | out_free),
+            fire.eq(both & ~lone & a_free),
             self.outer.ready.eq(fire),
-            self.inner.ready.eq(fire | (both & lone_zero)),
+            self.inner.ready.eq(both & (lone | a_free)),
         ]
-        drop = (c.kind == Kind.DATA) & (v.kind == Kind.DATA) & zero
         with m.If(fire):
             m.d.sync += fiber_empty.eq(c.kind != Kind.DATA)
-        oo.put(fire & ~drop, kind=c.kind, data=c.data)
-        oi.put(fire & ~drop, kind=v.kind, data=v.data)
+        with m.If(a_free):
+            m.d.sync += [a_valid.eq(fire), a_c.eq(c), a_v.eq(v),
+                         a_keep.eq(~((c.kind == Kind.DATA) & (v.kind == Kind.DATA) &
+                                     (v.data == 0)))]
+        load = a_valid & a_keep & out_free
+        m.d.comb += [oo.load.eq(load), oi.load.eq(load)]
+        oo.set(kind=a_c.kind, data=a_c.data)
+        oi.set(kind=a_v.kind, data=a_v.data)
         return m
 
     def _elab_crd(self):
