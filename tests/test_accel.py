@@ -8,12 +8,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from amaranth.hdl import Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import Out
 
 from sam.formats import Tensor
 from sam.tokens import Stop
@@ -378,6 +382,58 @@ def test_artifacts_are_deterministic_and_lint_clean(tmp_path):
     r = subprocess.run(["verilator", "--lint-only", str(a["verilog"])], capture_output=True,
                        text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+class _SettledAtTimeZero(wiring.Component):
+    """``o`` = not ``r``, from an ``always @*`` whose input never changes."""
+
+    def __init__(self):
+        super().__init__({"o": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        r = Signal()
+        m.d.sync += r.eq(r)
+        with m.If(r):
+            m.d.comb += self.o.eq(0)
+        with m.Else():
+            m.d.comb += self.o.eq(1)
+        return m
+
+
+@pytest.mark.skipif(shutil.which("iverilog") is None, reason="Icarus Verilog not installed")
+@pytest.mark.parametrize("std", ["-g2012", "-g2005"])
+def test_time_zero_events_run_every_always_block_under_icarus(std, tmp_path):
+    # Yosys's time-0 trigger is a declaration initialiser, no event under
+    # IEEE 1800 (-g2012): an always @* whose inputs never change kept X (spmm
+    # with registered edge FIFOs deadlocked under Icarus only)
+    from amaranth.back import verilog
+    from rtl.artifacts import time_zero_events
+    raw = verilog.convert(_SettledAtTimeZero(), name="t0", emit_src=False)
+    tb = ("module tb; reg clk = 0; reg rst = 0; wire o;\n"
+          "  t0 dut(.clk(clk), .rst(rst), .o(o));\n"
+          "  initial #1 $display(\"o=%b\", o);\nendmodule\n")
+
+    def run(text):
+        (tmp_path / "t0.v").write_text(text + tb)
+        subprocess.run(["iverilog", std, "-o", "t.vvp", "-s", "tb", "t0.v"], cwd=tmp_path,
+                       check=True, capture_output=True)
+        r = subprocess.run(["vvp", "-n", "t.vvp"], cwd=tmp_path, check=True,
+                           capture_output=True, text=True)
+        return re.search(r"o=(\S)", r.stdout).group(1)
+    if std == "-g2012":
+        assert run(raw) == "x"      # the simulator behaviour this works around
+    assert run(time_zero_events(raw)) == "1"
+
+
+def test_verilog_text_has_a_time_zero_event_per_module():
+    from rtl.artifacts import verilog_text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = verilog_text(Accelerator(graphs.vec_scalar_mul()), "t")
+    triggers = re.findall(r"reg (\\\$auto\$verilog_backend\S*) += 0;", text)
+    assert triggers
+    assert re.findall(r"initial #0 (\S+) = 1'b1;", text) == triggers
 
 
 def test_read_artifacts_rejects_a_tampered_graph(tmp_path):
