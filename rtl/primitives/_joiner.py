@@ -26,9 +26,10 @@ class OutBuf:
     Drive ``load`` (combinational) to emit the token given by :meth:`set` or
     :meth:`choose` (the data are taken whether or not ``load`` is high, so
     only the ``valid`` bits depend on ``load``). ``load`` may be high
-    whenever the skid register is empty, which is the case in every cycle
-    after one in which the output was not stalled (``stalled``: ``valid &
-    ~ready``, combinational). With :meth:`choose` the registers hold both
+    whenever the skid register is empty: ``free`` (``~skid_valid``, a
+    register; ``skid_next`` is its next value, combinational, for users
+    that register the AND of several ``free``). ``stalled`` is ``valid &
+    ~ready`` (combinational). With :meth:`choose` the registers hold both
     candidates and the select bit, and the payload is the multiplexer after
     them (a function of registers only). Latency 1 cycle; one token per
     cycle while ``ready`` is high.
@@ -37,10 +38,10 @@ class OutBuf:
     def __init__(self, m: Module, port, name: str, choice: bool = False):
         layout = port.payload.shape()
         self.stalled = Signal(name=f"{name}_stalled")
-        self.free = Signal(name=f"{name}_free", init=1)
+        self.free = Signal(name=f"{name}_free")
+        self.skid_next = Signal(name=f"{name}_skid_next")
         self.load = Signal(name=f"{name}_load")
         self.choice = choice
-        m.d.sync += self.free.eq(~self.stalled)
         new = (Signal(name=f"{name}_new_sel", init=1), Signal(layout, name=f"{name}_new_a"),
                Signal(layout, name=f"{name}_new_b"))
         # sel and b start as set() leaves them (Yosys then removes them)
@@ -51,7 +52,9 @@ class OutBuf:
         skid_valid = Signal(name=f"{name}_skid_valid")
         if not choice:
             new, reg, skid = new[1:], reg[1:], skid[1:]
-        m.d.comb += [self.stalled.eq(port.valid & ~port.ready),
+        m.d.comb += [self.free.eq(~skid_valid),
+                     self.skid_next.eq(self.stalled & (skid_valid | self.load)),
+                     self.stalled.eq(port.valid & ~port.ready),
                      port.payload.eq(Mux(reg[0], reg[1], reg[2]) if choice else reg[0])]
         with m.If(~self.stalled):
             with m.If(skid_valid):
@@ -62,7 +65,7 @@ class OutBuf:
                 m.d.sync += port.valid.eq(self.load)
         with m.Elif(~skid_valid):     # captured; kept only if loaded
             m.d.sync += [k.eq(n) for k, n in zip(skid, new)]
-            m.d.sync += skid_valid.eq(self.load)
+        m.d.sync += skid_valid.eq(self.skid_next)
         self._m, self._new = m, new
 
     def set(self, **fields):
@@ -161,11 +164,15 @@ class BinaryJoiner(wiring.Component):
         m = Module()
         outs = tuple(OutBuf(m, port, name, choice=self.LATE_SELECT) for port, name in
                      ((self.crd, "crd"), (self.ref0_out, "ref0_out"), (self.ref1_out, "ref1_out")))
-        # The skid registers are empty after a cycle with no output stalled:
-        # free is a register (exact while the outputs drain; one cycle lost
-        # after a stall)
+        # The outputs can be loaded when every skid register is empty. When
+        # the step's "fires" bit is a register of its own (EMIT_ALL_CRDS)
+        # that AND is a register too (its next value follows fire); else
+        # the AND of the three skid flags (fire is deeper there)
         free = Signal(init=1)
-        m.d.sync += free.eq(~(outs[0].stalled | outs[1].stalled | outs[2].stalled))
+        if self.EMIT_ALL_CRDS:
+            m.d.sync += free.eq(~(outs[0].skid_next | outs[1].skid_next | outs[2].skid_next))
+        else:
+            m.d.comb += free.eq(outs[0].free & outs[1].free & outs[2].free)
         layout = self.crd0.payload.shape()
 
         # n: input buffers; h: heads
@@ -194,8 +201,11 @@ class BinaryJoiner(wiring.Component):
         for k in range(2):
             m.d.comb += mv[k].eq(pick({c: free & r[f"step{k}"] for c, r in reg.items()}))
             m.d.comb += nbuf[k].adv.eq(mv[k])
-        m.d.comb += fire.eq(free & pick({c: r["full"] & (r["step0"] & r["step1"] | r["emits"])
-                                         for c, r in reg.items()}))
+        if self.EMIT_ALL_CRDS:       # fires is a function of the kinds alone
+            m.d.comb += fire.eq(free & pick({c: r["fires"] for c, r in reg.items()}))
+        else:
+            m.d.comb += fire.eq(free & pick({c: r["full"] & (r["step0"] & r["step1"] | r["emits"])
+                                             for c, r in reg.items()}))
         # heads consumed, for the output data (firing implies free)
         dec = {"take0": pick({c: r["step0"] for c, r in reg.items()}),
                "take1": pick({c: r["step1"] for c, r in reg.items()}),
@@ -213,7 +223,9 @@ class BinaryJoiner(wiring.Component):
         ``v0``, ``v1``): ``stepK`` (operand K leaves the head: consumed, or
         no token; given the outputs free), ``full`` (both tokens),
         ``emits`` (outputs loaded, unless both step, which always loads
-        them), ``takeK`` and :attr:`EXTRA` (meaningful when loading)."""
+        them), ``fires`` (with :attr:`EMIT_ALL_CRDS`: outputs loaded, given
+        them free), ``takeK`` and
+        :attr:`EXTRA` (meaningful when loading)."""
         rule = {k: Signal(name=f"{name}_rule_{k}") for k in ("take0", "take1") + self.EXTRA}
         self.kind_rule(m, rule, c0.kind, c1.kind)
         crds = (c0.kind == Kind.DATA) & (c1.kind == Kind.DATA)
@@ -224,7 +236,9 @@ class BinaryJoiner(wiring.Component):
         # the first cycle's values are computed from the reset state, where
         # every slot is empty; until then nothing fires, and a refill moves
         # empty slots
-        out = {k: Signal(name=f"dec_{name}_{k}", reset_less=k != "full",
+        if self.EMIT_ALL_CRDS:
+            names += ("fires",)
+        out = {k: Signal(name=f"dec_{name}_{k}", reset_less=k not in ("full", "fires"),
                          init=k.startswith("step")) for k in names + self.EXTRA}
         # stepK (given free) is one comparator, x < y as the sign of x - y
         # (the sum output of the chain's last cell: no inverter after it):
@@ -239,8 +253,12 @@ class BinaryJoiner(wiring.Component):
             y = Cat(C(1, 1), co.data, ~crds & step, ~vk)
             m.d.sync += out[f"step{k}"].eq((x - y)[-1])
         # a step that consumes both operands always emits; emits covers the rest
-        m.d.sync += [out["full"].eq(full),
-                     out["emits"].eq(full & Mux(crds, self.EMIT_ALL_CRDS, emits))]
+        emits_all = full & Mux(crds, self.EMIT_ALL_CRDS, emits)
+        m.d.sync += [out["full"].eq(full), out["emits"].eq(emits_all)]
+        if self.EMIT_ALL_CRDS:
+            # fires = full & (step0 & step1 | emits) from the kinds alone
+            # (two coordinates always emit), off the comparators
+            m.d.sync += out["fires"].eq(full & (crds | (rule["take0"] & rule["take1"]) | emits))
         for k in self.EXTRA:
             m.d.sync += out[k].eq(full & Mux(crds, self.CRD_EXTRA[k], rule[k]))
         return {**out, "take0": out["step0"], "take1": out["step1"]}

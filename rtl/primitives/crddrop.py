@@ -14,7 +14,7 @@ from ._joiner import OutBuf, _data_reg
 
 
 class _Out:
-    """:class:`._joiner.OutBuf` (``free`` a register, so the output ready
+    """:class:`._joiner.OutBuf` (``free`` from a register, so the output ready
     reaches no decision) with :class:`~rtl.stream.OutReg`'s ``load``."""
 
     def __init__(self, m, port, name, buffered=True):
@@ -99,8 +99,9 @@ class CrdDrop(wiring.Component):
         inputs' ``valid`` and kinds and on registers) into a stage register
         that also registers the zero test, then the output registers:
         latency 2, one pair per cycle. Without deep streams the outputs
-        have a skid register and a registered ``free`` (an output takes no
-        token in the cycle after it stalled).
+        have a skid register, and an output takes a token whenever that
+        register is empty (``free``, a register: the output ready reaches
+        no decision).
     """
 
     def __init__(self, crd_width: int = 16, vals: bool = False, val_width: int = 32,

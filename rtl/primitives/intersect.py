@@ -38,8 +38,9 @@ class Intersect(BinaryJoiner):
         Latency 3 cycles (input buffer, head, output register; see
         :class:`~rtl.primitives._joiner.BinaryJoiner`). One step per cycle:
         a step consumes a token from at least one operand, so with inputs
-        always valid and outputs always ready the joiner never idles; no step
-        in the cycle after an output stalled. Each input's ``ready`` is a
+        always valid and outputs always ready the joiner never idles; a step
+        that loads the outputs waits while an output's skid register is
+        full (after a stall that caught a token). Each input's ``ready`` is a
         register ANDed with its partner input's ``valid`` (``crdK`` with
         ``refK``).
     """
