@@ -82,8 +82,9 @@ def test_bad_params():
                                         ("5 S0 D", "S0 D"),      # nonzero vs empty fiber
                                         ("S0 D", "5 S0 D")])     # the same, on val1
 def test_kind_mismatch_raises_error(val0, val1):
-    # the golden model refuses these; the hardware consumes them (no
-    # deadlock), emits val0's token and raises its sticky error flag
+    # the golden model refuses these; the hardware consumes them (a value
+    # facing a stop token alone, other pairs together, emitting val0's
+    # token) and raises its sticky error flag
     res = run_stream_sim(Alu("add", 8), {"val0": val0, "val1": val1}, p_valid=0.7, p_ready=0.7)
     assert res.signals["error"] == 1
     assert res.outputs["val"][-1] is T.D

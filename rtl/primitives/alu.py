@@ -32,11 +32,11 @@ class Alu(wiring.Component):
         value yet is a reducer's sum over an empty fiber (design.md, reducer
         on empty parent fibers): it is consumed alone, without an output. Any
         other kind mismatch (or two different stop tokens) is a malformed
-        stream (the golden model raises an error; design.md difference 3):
-        the hardware consumes both heads, emits ``val0``'s token, so it never
-        deadlocks, and raises ``error``; a nonzero value facing the closing
-        of an empty fiber is consumed alone, like the zero, and raises
-        ``error``.
+        stream (the golden model raises an error; design.md difference 3)
+        and raises ``error``: a value or ``N`` facing a stop token or ``D``
+        is consumed alone, like the zero (the consume decision reads one
+        flag per head); any other pair is consumed together and emits
+        ``val0``'s token.
     Ports (status)
         ``error: Out(1)``: sticky; a malformed pair was consumed (raised
         three cycles later). Cleared by reset.
@@ -76,7 +76,8 @@ class Alu(wiring.Component):
         # kind decodes are registered with the heads: the consume decision
         # below is a few gates from flip-flops
         flags = {"data": lambda p: p.kind == Kind.DATA,
-                 "stop": lambda p: p.kind == Kind.STOP}
+                 "stop": lambda p: p.kind == Kind.STOP,
+                 "vn": lambda p: (p.kind == Kind.DATA) | (p.kind == Kind.EMPTY)}
         h0, h1 = InBuf(m, self.val0, "val0", flags), InBuf(m, self.val1, "val1", flags)
         f0, f1 = h0.flags, h1.flags
         a, b = h0.payload, h1.payload
@@ -92,15 +93,17 @@ class Alu(wiring.Component):
                      ob.take.eq(self.val.ready & ob.valid)]
         # A lone zero facing the closing of an empty fiber is a reducer's sum
         # over nothing (design.md): dropped alone, without an output. The
-        # decision looks at the kinds only (a value facing that closing is
-        # dropped); whether the dropped value was zero is checked a cycle
-        # later, off this path, and a nonzero one raises ``error``.
+        # decision looks at one flag per head, "value or N" (a value or N
+        # facing a stop token or D is dropped alone: a five-input function
+        # of registers drives each head's clock enable); whether the drop
+        # was such a zero is checked a cycle later, off this path, and any
+        # other drop raises ``error``.
         fiber_empty = Signal(init=1)          # no value pair since the last stop pair
         drop0 = Signal()
         drop1 = Signal()
         m.d.comb += [
-            drop0.eq(fiber_empty & f1["stop"] & f0["data"]),
-            drop1.eq(fiber_empty & f0["stop"] & f1["data"]),
+            drop0.eq(f0["vn"] & ~f1["vn"]),
+            drop1.eq(~f0["vn"] & f1["vn"]),
         ]
         both_data = f0["data"] & f1["data"]
         fire = Signal()
@@ -120,15 +123,18 @@ class Alu(wiring.Component):
         nz0, nz1 = Signal(len(slices)), Signal(len(slices))
         pair_check = Signal()
         dropped = Signal(2)                   # a head was dropped alone
+        dropped_ok = Signal(2)                # ... facing the closing of an empty fiber
         m.d.sync += [differs.eq(Cat(av[i:i + 2] != bv[i:i + 2] for i in slices)),
                      nz0.eq(Cat(a.data[i:i + 2] != 0 for i in slices)),
                      nz1.eq(Cat(b.data[i:i + 2] != 0 for i in slices)),
                      pair_check.eq(fire & ~both_data),
-                     dropped.eq(Cat(both & drop0, both & drop1))]
+                     dropped.eq(Cat(both & drop0, both & drop1)),
+                     dropped_ok.eq(Cat(fiber_empty & f1["stop"], fiber_empty & f0["stop"]))]
         any_diff, any_nz, check2, dropped2 = Signal(), Signal(2), Signal(), Signal(2)
+        dropped2_ok = Signal(2)
         m.d.sync += [any_diff.eq(differs.any()), any_nz.eq(Cat(nz0.any(), nz1.any())),
-                     check2.eq(pair_check), dropped2.eq(dropped)]
-        with m.If((check2 & any_diff) | (dropped2 & any_nz).any()):
+                     check2.eq(pair_check), dropped2.eq(dropped), dropped2_ok.eq(dropped_ok)]
+        with m.If((check2 & any_diff) | (dropped2 & (any_nz | ~dropped2_ok)).any()):
             m.d.sync += self.error.eq(1)
         build = self._mul if self.op == "mul" else self._addsub if self.op in ("add", "sub") \
             else self._maxmin
