@@ -133,8 +133,10 @@ def port_info(top) -> dict:
 
 def build_top(name: str, factory) -> tuple[str, dict]:
     """Verilog text and port description of the test top of ``factory()``."""
+    from rtl.artifacts import time_zero_events
     top = wrap_for_test(factory())
-    text = verilog.convert(top, name=f"sam_{name}", emit_src=False)
+    # the same Icarus time-0 fix as the accelerator's Verilog (rtl.artifacts)
+    text = time_zero_events(verilog.convert(top, name=f"sam_{name}", emit_src=False))
     return text, port_info(top)
 
 
