@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, ResetSignal, Shape
+from amaranth.hdl import Module, Mux, ResetSignal, Shape, Signal
 from amaranth.lib import fifo, stream, wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..encoding import token_layout, check_width
@@ -20,7 +21,7 @@ class Fifo(wiring.Component):
         ``i: In(stream.Signature(shape))``, ``o: Out(stream.Signature(shape))``.
     Parameters
         ``shape``: payload shape (e.g. :func:`rtl.encoding.token_layout`);
-        ``depth``: number of entries, at least 2;
+        ``depth``: number of tokens it holds, at least 2;
         ``fall_through`` (default False): when the FIFO is empty, a token offered on ``i``
         appears on ``o`` in the same cycle (and is stored only if ``o`` does
         not take it), so the FIFO adds no latency.
@@ -30,12 +31,20 @@ class Fifo(wiring.Component):
         A token written in cycle t is visible on ``o`` in cycle t+1 (cycle t
         with ``fall_through`` and an empty FIFO). With ``i`` always valid and
         ``o`` always ready it moves one token per cycle. ``i.ready`` (= not
-        full) comes from a register: there is no combinational path from
+        full) comes from registers: there is no combinational path from
         ``o.ready`` to ``i.ready``, so a FIFO breaks every ready chain.
-        ``o.valid`` (= not empty) is a register without ``fall_through``;
-        with it, ``o.valid`` and ``o.payload`` also follow ``i.valid`` and
-        ``i.payload`` combinationally (the generator's producers drive them
-        from registers, so the path ends at the consumer).
+    Structure
+        Without ``fall_through`` the FIFO is an output register ``head`` in
+        front of a ``depth - 1`` entry LUTRAM: ``o.valid`` and ``o.payload``
+        come straight from flip-flops, so a consumer's decision never starts
+        at a RAM read. A token goes into ``head`` when the RAM is empty and
+        ``head`` is empty or being taken, else into the RAM; when ``head`` is
+        taken and the RAM holds tokens, ``head`` loads the RAM's oldest entry
+        (read at a registered address, so the RAM read only feeds ``head``).
+        With ``fall_through`` it is an Amaranth ``SyncFIFO`` whose ``o.valid``
+        and ``o.payload`` also follow ``i.valid`` and ``i.payload``
+        combinationally (the generator's producers drive them from registers,
+        so the path ends at the consumer).
     Depth 1 is refused: it holds one token and must empty before it takes the
     next, which halves the throughput.
     """
@@ -60,6 +69,58 @@ class Fifo(wiring.Component):
         })
 
     def elaborate(self, platform):
+        if self.fall_through:
+            return self._elaborate_fall_through()
+        m = Module()
+        n = self.depth - 1                  # RAM entries; head holds the last one
+        w_ptr = Signal(range(n))
+        r_ptr = Signal(range(n))
+        level = Signal(range(n + 1))        # tokens in the RAM; > 0 implies head_valid
+        head_valid = Signal()
+        head = Signal(self.width)
+
+        def wrap_inc(ptr):
+            return Mux(ptr == n - 1, 0, ptr + 1)
+
+        take = head_valid & self.o.ready
+        put = self.i.valid & self.i.ready
+        ram_empty = level == 0
+        to_head = put & ram_empty & (~head_valid | self.o.ready)
+        to_ram = put & ~to_head
+        from_ram = take & ~ram_empty
+        m.d.comb += [
+            self.o.valid.eq(head_valid),
+            self.o.payload.eq(head),
+            self.i.ready.eq(level != n),    # level == n implies head_valid: full
+        ]
+        if n == 1:
+            # one RAM entry: a plain register (a 1-word Memory would have a 0-bit address)
+            spare = Signal(self.width)
+            with m.If(to_ram):
+                m.d.sync += spare.eq(self.i.payload)
+            ram_data = spare
+        else:
+            m.submodules.ram = ram = Memory(shape=self.width, depth=n, init=[])
+            wr = ram.write_port()
+            rd = ram.read_port(domain="comb")
+            m.d.comb += [wr.addr.eq(w_ptr), wr.data.eq(self.i.payload), wr.en.eq(to_ram),
+                         rd.addr.eq(r_ptr)]
+            ram_data = rd.data
+        with m.If(to_ram):
+            m.d.sync += w_ptr.eq(wrap_inc(w_ptr))
+        with m.If(from_ram):
+            m.d.sync += [head.eq(ram_data), r_ptr.eq(wrap_inc(r_ptr))]
+        with m.Elif(to_head):
+            m.d.sync += [head.eq(self.i.payload), head_valid.eq(1)]
+        with m.Elif(take):
+            m.d.sync += head_valid.eq(0)
+        with m.If(to_ram & ~from_ram):
+            m.d.sync += level.eq(level + 1)
+        with m.Elif(from_ram & ~to_ram):
+            m.d.sync += level.eq(level - 1)
+        return m
+
+    def _elaborate_fall_through(self):
         m = Module()
         m.submodules.q = q = fifo.SyncFIFO(width=self.width, depth=self.depth)
         m.d.comb += [
@@ -67,21 +128,14 @@ class Fifo(wiring.Component):
             self.i.ready.eq(q.w_rdy),
             q.r_en.eq(self.o.ready),
         ]
-        if self.fall_through:
-            empty = ~q.r_rdy
-            m.d.comb += [
-                # no token passes while the FIFO is in reset (its state is void)
-                self.o.valid.eq(q.r_rdy | (self.i.valid & ~ResetSignal())),
-                self.o.payload.eq(Mux(empty, self.i.payload, q.r_data)),
-                # a token taken straight through is not stored
-                q.w_en.eq(self.i.valid & ~(empty & self.o.ready)),
-            ]
-        else:
-            m.d.comb += [
-                self.o.valid.eq(q.r_rdy),
-                self.o.payload.eq(q.r_data),
-                q.w_en.eq(self.i.valid),
-            ]
+        empty = ~q.r_rdy
+        m.d.comb += [
+            # no token passes while the FIFO is in reset (its state is void)
+            self.o.valid.eq(q.r_rdy | (self.i.valid & ~ResetSignal())),
+            self.o.payload.eq(Mux(empty, self.i.payload, q.r_data)),
+            # a token taken straight through is not stored
+            q.w_en.eq(self.i.valid & ~(empty & self.o.ready)),
+        ]
         return m
 
 
