@@ -33,6 +33,8 @@ class Fifo(wiring.Component):
         ``o`` always ready it moves one token per cycle. ``i.ready`` (= not
         full) comes from registers: there is no combinational path from
         ``o.ready`` to ``i.ready``, so a FIFO breaks every ready chain.
+        Without ``fall_through``, ``i.ready`` is one flip-flop (a registered
+        "full"), so a fan-out's joint ready is an AND of flip-flops.
     Structure
         Without ``fall_through`` the FIFO is an output register ``head`` in
         front of a ``depth - 1`` entry LUTRAM: ``o.valid`` and ``o.payload``
@@ -76,6 +78,10 @@ class Fifo(wiring.Component):
         w_ptr = Signal(range(n))
         r_ptr = Signal(range(n))
         level = Signal(range(n + 1))        # tokens in the RAM; > 0 implies head_valid
+        # registered level == n and level != 0: i.ready and the head/RAM
+        # choice start at flip-flops, not at a compare on level
+        full = Signal()
+        ram_any = Signal()
         head_valid = Signal()
         head = Signal(self.width)
 
@@ -84,14 +90,14 @@ class Fifo(wiring.Component):
 
         take = head_valid & self.o.ready
         put = self.i.valid & self.i.ready
-        ram_empty = level == 0
+        ram_empty = ~ram_any
         to_head = put & ram_empty & (~head_valid | self.o.ready)
         to_ram = put & ~to_head
         from_ram = take & ~ram_empty
         m.d.comb += [
             self.o.valid.eq(head_valid),
             self.o.payload.eq(head),
-            self.i.ready.eq(level != n),    # level == n implies head_valid: full
+            self.i.ready.eq(~full),         # level == n implies head_valid: full
         ]
         if n == 1:
             # one RAM entry: a plain register (a 1-word Memory would have a 0-bit address)
@@ -115,9 +121,9 @@ class Fifo(wiring.Component):
         with m.Elif(take):
             m.d.sync += head_valid.eq(0)
         with m.If(to_ram & ~from_ram):
-            m.d.sync += level.eq(level + 1)
+            m.d.sync += [level.eq(level + 1), ram_any.eq(1), full.eq(level == n - 1)]
         with m.Elif(from_ram & ~to_ram):
-            m.d.sync += level.eq(level - 1)
+            m.d.sync += [level.eq(level - 1), ram_any.eq(level != 1), full.eq(0)]
         return m
 
     def _elaborate_fall_through(self):
