@@ -18,7 +18,7 @@ def _with_drain(vecs):
         if v.expect_cycles_max is not None:
             groups = sum(1 for t in v.inputs["crd_inner"]
                          if type(t).__name__ == "Stop" and t.level >= 1)
-            v.expect_cycles_max += groups * 3
+            v.expect_cycles_max += groups * 4
     return vecs
 
 
@@ -45,6 +45,6 @@ def test_spaccumulator_order2(sim):
         if v.expect_cycles_max is not None:
             groups = sum(1 for t in v.inputs["crd_inner"]
                          if type(t).__name__ == "Stop" and t.level >= 2)
-            v.expect_cycles_max += groups * (2 * pc.SPACC_DIM + 3)
+            v.expect_cycles_max += groups * (2 * pc.SPACC_DIM + 4)
     run_vectors("spaccumulator_o2", lambda: pc.factory(NAME, {"in1": "i", "order": 2}, word=16),
                 vecs, sim=sim)

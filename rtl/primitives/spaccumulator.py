@@ -15,7 +15,7 @@ from . import RtlPrimitive, register
 __all__ = ["SpAccumulator", "SpAccumulator1"]
 
 #: tokens each output queue holds (covers the issue-to-pop loop at one per cycle)
-QUEUE_DEPTH = 8
+QUEUE_DEPTH = 16
 
 
 class SpAccumulator(wiring.Component):
@@ -69,30 +69,38 @@ class SpAccumulator(wiring.Component):
         ``row * ceil(dim/word) * word + inner``, and occupancy in
         flip-flops at three levels: one bit per entry, one per
         ``word``-bit bitmap word (summary) and one per row, plus one bit per
-        word telling whether it holds more than one entry. Every action is an
-        item of one pipeline that advances every cycle (issue, S1: RAM
-        address register and bitmap word pick, S2: address compares, S3:
-        RAM data and the old value, S4: sum written, tokens queued). An
-        update reads the scratch in S1; S3 takes the value from the RAM, or
-        from one of the three updates ahead when they hit the same entry
+        word telling whether it holds more than one entry. Each input has a
+        two-entry buffer (head and skid, registered ``ready``; decode flags
+        computed on the way in). Every action is an item of one pipeline
+        that advances every cycle (issue, S1: RAM address register, bitmap
+        word pick, summary and row bits set, S2: address compares, S3: RAM
+        data and the old value, S4: sum written, tokens queued). An update
+        reads the scratch in S1; S3 takes the value from the RAM, or from
+        one of the three updates ahead when they hit the same entry
         (forwarding), or 0 when the entry is not occupied; S4 writes
-        ``old + val``. The drain picks the lowest occupied row, then its
-        lowest occupied word (clearing its summary bit), moves that word
-        into a register (clearing it) and issues one entry per cycle as a
-        RAM read item. Outputs leave through small queues
-        (``QUEUE_DEPTH``); an item that emits is issued only when its
-        queues have a credit, so no output ``ready`` reaches the RAM or the
-        drain logic, and every output is a queue register.
+        ``old + val``. The drain, from the cycle after the stop: P picks the
+        lowest occupied row; W1 its lowest occupied word (clearing its
+        summary bit) into a two-entry queue; W2 reads that word into a
+        register (clearing it in the bitmap) once the last update has
+        passed S2; the word moves into a two-entry queue or straight into
+        the issue register; E issues one entry per cycle as a RAM read
+        item. Every stage-to-stage handshake is a register (queue credits),
+        so no enable chains through the stages. Outputs leave through small
+        queues (``QUEUE_DEPTH``); an item that emits is issued only when its
+        queues have a credit (counted from S1), so no output ``ready``
+        reaches the RAM or the drain logic, and every output is a queue
+        register.
     Timing
         Accumulation: one input triple per cycle. Drain of a non-empty
-        group, independent of ``dim``: about ``nnz + 2`` cycles for order 1
-        (one more when the group's last triple directly precedes its
-        stop); for order 2 at most ``nnz + 3`` plus two per row with
-        entries. The closing stop tokens take one cycle during which the
-        next group's first triple is already accepted; an empty group costs
-        one cycle. The inputs stall during the drain. Outputs come from
-        registers; no input ``ready`` depends on an output ``ready``
-        (credits). The outputs lag the inputs by about 5 cycles.
+        group, independent of ``dim``: about ``nnz + 3`` cycles for order 1
+        (the first entry is issued four cycles after the stop is taken);
+        for order 2 at most ``nnz + 4`` plus two per row with entries. The
+        closing stop tokens take one cycle during which the next group's
+        first triple is already accepted; an empty group costs one cycle.
+        The inputs stall during the drain. Every input ``ready`` and output
+        ``valid``/``payload`` is a register; no input ``ready`` depends on an
+        output ``ready`` (credits). Latency (``latency``): 6 cycles from an
+        input token to the first output token it causes.
     """
 
     def __init__(self, dim: int, crd_width: int = 16, val_width: int = 32,
@@ -125,6 +133,9 @@ class SpAccumulator(wiring.Component):
         if self.depth > 1 << 20:
             raise ValueError(f"the scratch would hold {self.depth} values (rows * "
                              f"ceil(dim/word) * word); at most {1 << 20}: lower dim/outer_dim")
+        #: cycles from an input token to the first output token it causes
+        #: (the accelerator's fork/join balancing reads it)
+        self.latency = 6
         tc = token_stream(crd_width)
         tv = token_stream(val_width, signed_data=True)
         members = {}
@@ -155,15 +166,17 @@ class SpAccumulator(wiring.Component):
         qi = _OutQueue(m, self.crd_inner_out, "crd_inner_out")
         qv = _OutQueue(m, self.val_out, "val_out")
         qo = _OutQueue(m, self.crd_outer_out, "crd_outer_out") if outer else None
-        ok_iv = Signal()
-        ok_all = Signal()
-        m.d.comb += [ok_iv.eq(qi.ok & qv.ok), ok_all.eq(ok_iv & (qo.ok if qo else 1))]
+        ok_iv = Signal(init=1)
+        ok_all = Signal(init=1)
+        m.d.sync += [ok_iv.eq(qi.room & qv.room),
+                     ok_all.eq(qi.room & qv.room & (qo.room if qo else 1))]
 
         # Occupancy in three levels: one bit per scratch entry, per bitmap
         # word (summary) and per row; the drain visits only set bits.
         bitmap = Signal(self.depth)
         summ = Signal(nwords)
         row_occ = Signal(rows)
+        gany = Signal()                        # the group has an entry
         gouter = Signal(cw)                    # order 1: the group's outer coordinate
         pending = Signal()                     # order 1: an emitted fiber awaits its closing
         level = Signal(STOP_LEVEL_BITS)        # level of the group's closing stop
@@ -186,10 +199,20 @@ class SpAccumulator(wiring.Component):
         s0, s1, s2, s3, s4 = st
         for prev, cur in zip(st, st[1:]):
             m.d.sync += [cur[k].eq(prev[k]) for k in prev]
-        m.d.comb += [rp.en.eq(1), rp.addr.eq(s1["addr"])]
-        m.d.comb += [qi.reserve.eq(s0["iv_en"]), qv.reserve.eq(s0["iv_en"])]
+        # a drain read's bit within its word goes straight from the bit pick
+        # into s1_ebit (no mux behind the pick); S1 adds it to the address
+        # (RAM read) and the coordinate
+        s1_ebit = Signal(range(word), name="s1_ebit")
+        addr1 = Signal(aw)
+        m.d.comb += addr1.eq(Mux(s1["ent"], _add_aligned(s1["addr"], s1_ebit, word), s1["addr"]))
+        m.d.sync += [s2["addr"].eq(addr1),
+                     s2["i_data"].eq(Mux(s1["ent"], _add_aligned(s1["i_data"], s1_ebit, word),
+                                         s1["i_data"]))]
+        m.d.comb += [rp.en.eq(1), rp.addr.eq(addr1)]
+        # credits are taken a cycle after the issue (from S1's registers)
+        m.d.comb += [qi.reserve.eq(s1["iv_en"]), qv.reserve.eq(s1["iv_en"])]
         if qo:
-            m.d.comb += qo.reserve.eq(s0["o_en"])
+            m.d.comb += qo.reserve.eq(s1["o_en"])
 
         # Forwarding: the RAM value read at the end of S1 misses the sums
         # written at and after that edge, i.e. by the three items ahead (in
@@ -208,19 +231,22 @@ class SpAccumulator(wiring.Component):
         m.d.sync += [w5_v.eq(s4["acc"]), w5_addr.eq(s4["addr"]), w5_sum.eq(sum4),
                      w6_v.eq(w5_v), w6_addr.eq(w5_addr), w6_sum.eq(w5_sum)]
         occ_word = Signal(word)
-        occ_bit = Signal(range(word))
-        m.d.sync += [occ_word.eq(bitmap.word_select(_div_const(s1["addr"], word), word)),
-                     occ_bit.eq(s1["addr"] % word if word & (word - 1) else
-                                s1["addr"][:ceil_log2(word)] if word > 1 else 0)]
+        occ_oh = Signal(word)                  # the entry's bit in its word, one-hot
+        occ_other = Signal(word)               # the word's other bits
+        s1_bit = (s1["addr"] % word if word & (word - 1) else
+                  s1["addr"][:ceil_log2(word)] if word > 1 else 0)
+        s1_word = bitmap.word_select(_div_const(s1["addr"], word), word)
+        m.d.sync += [occ_word.eq(s1_word), occ_oh.eq(_onehot(s1_bit, word)),
+                     occ_other.eq(s1_word & ~_onehot(s1_bit, word))]
         occ3 = Signal()
-        m.d.sync += occ3.eq(s2["ent"] | occ_word.bit_select(occ_bit, 1))
+        m.d.sync += occ3.eq(s2["ent"] | (occ_word & occ_oh).any())
         # multi: a bitmap word holds more than one bit (set in S2 from the
         # word S1 read, which already has every earlier update's bit), so the
         # drain knows a word's last bit without counting
         multi = Signal(nwords)
         occ_widx = Signal(range(nwords))
         m.d.sync += occ_widx.eq(_div_const(s1["addr"], word))
-        with m.If(s2["acc"] & (occ_word & ~_onehot(occ_bit, word)).any()):
+        with m.If(s2["acc"] & occ_other.any()):
             m.d.sync += multi.bit_select(occ_widx, 1).eq(1)
         f_s4, f_w5, f_w6, f_ram = Signal(), Signal(), Signal(), Signal()  # S3's value source
         h1 = s3["acc"] & (s3["addr"] == s2["addr"])
@@ -244,44 +270,89 @@ class SpAccumulator(wiring.Component):
             m.d.comb += [qo.push.eq(s4["o_en"]), qo.kind.eq(s4["o_kind"]),
                          qo.data.eq(s4["o_data"])]
 
-        ci, vi = self.crd_inner.payload, self.val.payload
-        ins = [self.crd_inner, self.val] + ([self.crd_outer] if outer else [])
-        all_valid = Signal()
-        m.d.comb += all_valid.eq(ins[0].valid & ins[1].valid & (ins[2].valid if outer else 1))
+        # Input buffers: each input has two entries, a head and a skid;
+        # ``ready`` is the skid being empty (a register), the skid loads
+        # whenever it is empty, and the decode flags are computed on the way
+        # in, so what the FSM reads are flip-flops (one cycle of latency, no
+        # throughput cost).
         take = Signal()
-        for p in ins:
-            m.d.comb += p.ready.eq(take)
-        addr_in = Signal(aw)
-        widx_in = Signal(range(nwords))
-        col_in = _div_const(ci.data, word)
+        heads = {}
+        flags = {"crd_inner": lambda p: Cat(p.kind == Kind.DATA, p.kind == Kind.DONE,
+                                            (p.kind == Kind.STOP) & _at_least(p.data, order),
+                                            _at_least(p.data, self.dim))}
         if order == 2:
-            orow = self.crd_outer.payload.data
-            m.d.comb += [addr_in.eq(orow * stride + ci.data),
-                         widx_in.eq(orow * row_words + col_in)]
+            flags["crd_outer"] = lambda p: _at_least(p.data, self.outer_dim)
+        hflags = {}
+        for name in (["crd_outer"] if outer else []) + ["crd_inner", "val"]:
+            port = getattr(self, name)
+            hv = Signal(name=f"{name}_hv")
+            hp = Signal.like(port.payload, name=f"{name}_head")
+            kv = Signal(name=f"{name}_kv")
+            kp = Signal.like(port.payload, name=f"{name}_skid")
+            f = flags.get(name)
+            fin = f(port.payload) if f else Const(0, 1)
+            hf = Signal(len(fin), name=f"{name}_hflags")
+            kf = Signal(len(fin), name=f"{name}_kflags")
+            acc_in = Signal(name=f"{name}_accept")
+            m.d.comb += [port.ready.eq(~kv), acc_in.eq(port.valid & ~kv)]
+            with m.If(~kv):
+                m.d.sync += [kp.eq(port.payload), kf.eq(fin)]
+            with m.If(take | ~hv):
+                # the head empties (or was empty): the skid, else the input
+                m.d.sync += [hv.eq(kv | acc_in), hp.eq(Mux(kv, kp, port.payload)),
+                             hf.eq(Mux(kv, kf, fin)), kv.eq(0)]
+            with m.Else():
+                m.d.sync += kv.eq(kv | acc_in)
+            heads[name] = (hv, hp)
+            hflags[name] = hf
+        h_data, h_done, h_grp, h_bad = (hflags["crd_inner"][k] for k in range(4))
+        if order == 2:
+            h_bad = h_bad | hflags["crd_outer"][0]
+        ci, vi = heads["crd_inner"][1], heads["val"][1]
+        oi = heads["crd_outer"][1] if outer else None
+        all_valid = Signal()
+        m.d.comb += all_valid.eq(heads["crd_inner"][0] & heads["val"][0]
+                                 & (heads["crd_outer"][0] if outer else 1))
+        addr_in = Signal(aw)
+        if order == 2:
+            m.d.comb += addr_in.eq(oi.data * stride + ci.data)
         else:
-            m.d.comb += [addr_in.eq(ci.data), widx_in.eq(col_in)]
+            m.d.comb += addr_in.eq(ci.data)
 
-        # Drain: P picks the lowest occupied row; W1 picks the row's lowest
-        # occupied word (clearing its summary bit, and the row bit with the
-        # row's last word) into nx_*; W2 copies that word into nb_* once no
-        # update is in S1 (the last one sets its bit there), and clears it in
-        # the bitmap the cycle after; nb_* moves to wbits when wbits is empty
-        # or issues its last bit; E issues one entry per cycle. ``*_one``
-        # (the word has a single bit) is kept in a register so that no
-        # find-first-set feeds the refill decisions.
+        # Drain (see the class docstring): P > W1 > nx queue > W2 > rq > word
+        # queue > wbits > E. ``*_one`` (the word has a single bit) is kept in
+        # a register so that no find-first-set feeds the refill decisions.
         have_row = Signal()
         row = Signal(range(max(rows, 2)))
+        # the picked words between W1 and W2: two entries, nx0 the head;
+        # nx_room (a register) says W1 may push this cycle
+        def nxentry(n):
+            return dict(widx=Signal(range(nwords), name=f"nx{n}_widx"),
+                        row=Signal(range(max(rows, 2)), name=f"nx{n}_row"),
+                        crd=Signal(range(stride), name=f"nx{n}_crd"),
+                        addr=Signal(aw, name=f"nx{n}_addr"))
+        nx0, nx1, nxe = nxentry(0), nxentry(1), nxentry("e")
+        nx_count = Signal(range(3))
+        nx_room = Signal(init=1)
         nx_valid = Signal()
-        nx_widx = Signal(range(nwords))
-        nx_row = Signal(range(max(rows, 2)))
-        nx_crd = Signal(range(stride))
-        nx_addr = Signal(aw)
-        nb_valid = Signal()
-        nb_bits = Signal(word)
-        nb_one = Signal()                      # nb_bits has a single bit
-        nb_row = Signal(range(max(rows, 2)))
-        nb_crd = Signal(range(stride))
-        nb_addr = Signal(aw)
+        m.d.comb += nx_valid.eq(nx_count != 0)
+        nx_widx, nx_row, nx_crd, nx_addr = nx0["widx"], nx0["row"], nx0["crd"], nx0["addr"]
+        w1_push = Signal()
+        # no update in S1 or S2 (the last one's bitmap and multi bits are written)
+        no_upd = Signal(init=1)
+        m.d.sync += no_upd.eq(~s0["acc"] & ~s1["acc"])
+        # the word queue between W2 and E: two entries, q0 the head
+        def qentry(n):
+            return dict(bits=Signal(word, name=f"q{n}_bits"),
+                        one=Signal(name=f"q{n}_one"),          # bits has a single bit
+                        row=Signal(range(max(rows, 2)), name=f"q{n}_row"),
+                        crd=Signal(range(stride), name=f"q{n}_crd"),
+                        addr=Signal(aw, name=f"q{n}_addr"))
+        q0, q1, rq = qentry(0), qentry(1), qentry("r")
+        r_valid = Signal()                     # rq: the word W2 read, joining the queue
+        qcount = Signal(range(3))
+        q_any = Signal()
+        m.d.comb += q_any.eq(qcount != 0)
         clr_valid = Signal()
         clr_widx = Signal(range(nwords))
         wbits = Signal(word)
@@ -299,6 +370,7 @@ class SpAccumulator(wiring.Component):
         col_rest = Signal(row_words)
         m.d.comb += col_rest.eq(rsumm & (rsumm - 1))          # lowest set bit cleared
         bit, _ = _lowest(m, wbits, "bit")
+        m.d.sync += s1_ebit.eq(bit)
         bit_rest = Signal(word)
         m.d.comb += bit_rest.eq(wbits & (wbits - 1))
         need_hdr = Signal()
@@ -306,20 +378,21 @@ class SpAccumulator(wiring.Component):
         if outer and rows == 1:
             m.d.comb += need_hdr.eq(~row_open)        # in SCAN the group has entries
         elif outer:
-            # the row whose entries come next: wbits's, else nb_*'s, else
+            # the row whose entries come next: wbits's, else the word queue's, rq's or
             # nx_*'s, else the one W1 picks from (the header overlaps the fetch)
-            m.d.comb += hdr_row.eq(Mux(w_valid, wrow, Mux(nb_valid, nb_row,
-                                                          Mux(nx_valid, nx_row, row))))
-            m.d.comb += need_hdr.eq((w_valid | nb_valid | nx_valid | have_row)
+            m.d.comb += hdr_row.eq(Mux(w_valid, wrow, Mux(q_any, q0["row"], Mux(r_valid, rq["row"],
+                                                          Mux(nx_valid, nx_row, row)))))
+            m.d.comb += need_hdr.eq((w_valid | q_any | r_valid | nx_valid | have_row)
                                     & (~row_open | (hdr_row != cur_row)))
         e_fire = Signal()
         m.d.comb += e_fire.eq(ok_iv & w_valid & ~need_hdr)
         w_done = Signal()                      # wbits is empty after this cycle
         m.d.comb += w_done.eq(~w_valid | (e_fire & w_one))
-        nb_take = Signal()
-        m.d.comb += nb_take.eq(nb_valid & w_done)
+        q_pop = Signal()
+        m.d.comb += q_pop.eq(q_any & w_done)
         w2_fire = Signal()
-        m.d.comb += w2_fire.eq(nx_valid & ~s1["acc"] & ~s2["acc"] & (~nb_valid | nb_take))
+        m.d.comb += w2_fire.eq(nx_valid & no_upd
+                                 & ((qcount == 0) | ((qcount == 1) & ~r_valid)))
         m.d.sync += clr_valid.eq(w2_fire)
         with m.If(w2_fire):
             m.d.sync += clr_widx.eq(nx_widx)
@@ -329,9 +402,9 @@ class SpAccumulator(wiring.Component):
 
         def w1():
             widx = (row * row_words + col) if rows > 1 else col
-            m.d.sync += [nx_valid.eq(1), nx_widx.eq(widx), nx_row.eq(row),
-                         nx_crd.eq(col * word),
-                         nx_addr.eq((row * stride if rows > 1 else 0) + col * word)]
+            m.d.comb += [w1_push.eq(1), nxe["widx"].eq(widx), nxe["row"].eq(row),
+                         nxe["crd"].eq(col * word),
+                         nxe["addr"].eq((row * stride if rows > 1 else 0) + col * word)]
             if rows > 1:
                 m.d.sync += summ.word_select(row, row_words).eq(col_rest)
             else:
@@ -341,21 +414,13 @@ class SpAccumulator(wiring.Component):
 
         def accept_data():
             # a triple of the group being accumulated
-            m.d.comb += take.eq(1)
-            bad = _at_least(ci.data, self.dim)
-            if order == 2:
-                bad = bad | _at_least(self.crd_outer.payload.data, self.outer_dim)
-            with m.If(bad):            # it would alias another entry: dropped
+            with m.If(h_bad):            # it would alias another entry: dropped
                 m.d.sync += self.error.eq(1)
             with m.Else():
                 m.d.comb += [s0["acc"].eq(1), s0["addr"].eq(addr_in), s0["val"].eq(vi.data)]
-                m.d.sync += summ.bit_select(widx_in, 1).eq(1)
-                if order == 2:
-                    m.d.sync += row_occ.bit_select(self.crd_outer.payload.data, 1).eq(1)
-                else:
-                    m.d.sync += row_occ.eq(1)
+                m.d.sync += gany.eq(1)
                 if outer:
-                    m.d.sync += gouter.eq(self.crd_outer.payload.data)
+                    m.d.sync += gouter.eq(oi.data)
 
         def emit_iv(kind, data):
             m.d.comb += [s0["iv_en"].eq(1), s0["iv_kind"].eq(kind), s0["i_data"].eq(data)]
@@ -363,21 +428,43 @@ class SpAccumulator(wiring.Component):
         def emit_o(kind, data):
             m.d.comb += [s0["o_en"].eq(1), s0["o_kind"].eq(kind), s0["o_data"].eq(data)]
 
-        with m.FSM():
+        def nx_load(dst, src):
+            m.d.sync += [dst[k].eq(src[k]) for k in dst]
+        with m.If(w2_fire):
+            with m.If(nx_count[1]):
+                nx_load(nx0, nx1)
+            with m.Elif(w1_push):
+                nx_load(nx0, nxe)
+        with m.Elif(w1_push):
+            with m.If(nx_valid):
+                nx_load(nx1, nxe)
+            with m.Else():
+                nx_load(nx0, nxe)
+        nx_next = Signal(range(3))
+        m.d.comb += nx_next.eq(nx_count + w1_push - w2_fire)
+        m.d.sync += [nx_count.eq(nx_next), nx_room.eq(~nx_next[1])]
+
+        # the summary and row bits are set from S1's registers (complete when
+        # W1 first runs, the cycle after the stop)
+        with m.If(s1["acc"]):
+            m.d.sync += summ.bit_select(_div_const(s1["addr"], word), 1).eq(1)
+            if rows > 1:
+                m.d.sync += row_occ.bit_select(_div_const(s1["addr"], stride), 1).eq(1)
+            else:
+                m.d.sync += row_occ.eq(1)
+
+        with m.FSM() as fsm:
             with m.State("ACC"):
-                with m.If(all_valid & ((ci.kind != Kind.DONE) | ok_all)):
-                    m.d.comb += take.eq(1)
+                with m.If(take):
                     with m.Switch(ci.kind):
                         with m.Case(Kind.DATA):
                             accept_data()
                         with m.Case(Kind.STOP):
-                            with m.If(_at_least(ci.data, order)):
-                                m.d.sync += [level.eq(ci.data), row_open.eq(0),
-                                             have_row.eq(row_any), row.eq(row_idx)]
-                                with m.If(row_any):
+                            with m.If(h_grp):
+                                m.d.sync += [level.eq(ci.data), row_open.eq(0), gany.eq(0),
+                                             have_row.eq(gany if rows == 1 else 0)]
+                                with m.If(gany):
                                     m.next = "SCAN"
-                                    if rows == 1:      # the group's summary is complete
-                                        w1()
                                 with m.Else():
                                     m.next = "TAIL"
                         with m.Case(Kind.DONE):
@@ -401,40 +488,62 @@ class SpAccumulator(wiring.Component):
                             emit_iv(Kind.STOP, 0)
                         m.d.sync += [row_open.eq(1), cur_row.eq(hdr_row), pending.eq(0)]
                 with m.If(e_fire):
-                    off = Signal(range(stride))
-                    m.d.comb += off.eq(_add_aligned(wcrd, bit, word))
-                    m.d.comb += [s0["ent"].eq(1), s0["addr"].eq(_add_aligned(waddr, bit, word))]
-                    emit_iv(Kind.DATA, off)
+                    # the word's base; S1 adds the bit (s1_ebit)
+                    m.d.comb += [s0["ent"].eq(1), s0["addr"].eq(waddr)]
+                    emit_iv(Kind.DATA, wcrd)
                     m.d.sync += [wbits.eq(bit_rest), w_valid.eq(~_at_most(wbits, 1)),
                                  w_one.eq(_at_most(wbits, 2) & ~_at_most(wbits, 1))]
                 # refill wbits (after E: overrides its update)
-                with m.If(nb_take):
-                    m.d.sync += [wbits.eq(nb_bits), w_valid.eq(1), w_one.eq(nb_one),
-                                 wrow.eq(nb_row),
-                                 wcrd.eq(nb_crd), waddr.eq(nb_addr), nb_valid.eq(0)]
-                # W2 (after the refill: it refills nb_*)
+                # W2: the word joins the queue, or goes straight into
+                # wbits when the queue is empty and wbits is done with
+                wsel = rq
+                m.d.sync += r_valid.eq(w2_fire)
                 with m.If(w2_fire):
-                    wsel = Signal(word)
-                    wsel_one = Signal()
-                    m.d.comb += [wsel.eq(bitmap.word_select(nx_widx, word)),
-                                 wsel_one.eq(~multi.bit_select(nx_widx, 1))]
-                    m.d.sync += nx_valid.eq(0)
-                    with m.If(~nb_valid & w_done):       # straight into wbits
-                        m.d.sync += [wbits.eq(wsel), w_valid.eq(1), w_one.eq(wsel_one),
-                                     wrow.eq(nx_row),
-                                     wcrd.eq(nx_crd), waddr.eq(nx_addr)]
+                    m.d.sync += [rq["bits"].eq(bitmap.word_select(nx_widx, word)),
+                                 rq["one"].eq(~multi.bit_select(nx_widx, 1)), rq["row"].eq(nx_row),
+                                 rq["crd"].eq(nx_crd), rq["addr"].eq(nx_addr)]
+                bypass = Signal()
+                q_push = Signal()
+                m.d.comb += [bypass.eq(r_valid & ~q_any & w_done),
+                             q_push.eq(r_valid & ~bypass)]
+
+                def load_w(e):
+                    m.d.sync += [wbits.eq(e["bits"]), w_valid.eq(1), w_one.eq(e["one"]),
+                                 wrow.eq(e["row"]), wcrd.eq(e["crd"]), waddr.eq(e["addr"])]
+
+                def load_q(dst, src):
+                    m.d.sync += [dst[k].eq(src[k]) for k in dst]
+
+                # refill wbits (after E: overrides its update)
+                with m.If(q_pop):
+                    load_w(q0)
+                with m.Elif(bypass):
+                    load_w(wsel)
+                with m.If(q_pop):
+                    with m.If(qcount[1]):
+                        load_q(q0, q1)
+                        with m.If(q_push):
+                            load_q(q1, wsel)
+                    with m.Elif(q_push):
+                        load_q(q0, wsel)
+                with m.Elif(q_push):
+                    with m.If(q_any):
+                        load_q(q1, wsel)
                     with m.Else():
-                        m.d.sync += [nb_valid.eq(1), nb_bits.eq(wsel), nb_one.eq(wsel_one),
-                                     nb_row.eq(nx_row), nb_crd.eq(nx_crd), nb_addr.eq(nx_addr)]
+                        load_q(q0, wsel)
+                with m.If(q_push & ~q_pop):
+                    m.d.sync += qcount.eq(qcount + 1)
+                with m.Elif(~q_push & q_pop):
+                    m.d.sync += qcount.eq(qcount - 1)
                 # W1 (after W2: it refills nx_*)
-                with m.If(have_row & (~nx_valid | w2_fire)):
+                with m.If(have_row & nx_room):
                     w1()
-                with m.If(~have_row & ~row_any & ~nx_valid & ~nb_valid & w_done):
+                with m.If(~have_row & ~row_any & ~nx_valid & ~r_valid & ~q_any & w_done):
                     m.next = "TAIL"
             with m.State("TAIL"):
                 # the closing stops, with the next group's first triple
                 with m.If(ok_all):
-                    with m.If(all_valid & (ci.kind == Kind.DATA)):
+                    with m.If(take):
                         accept_data()
                     m.next = "ACC"
                     if outer:
@@ -446,14 +555,21 @@ class SpAccumulator(wiring.Component):
                             m.d.sync += pending.eq(1)
                     else:
                         emit_iv(Kind.STOP, level - 1)
+        # what the FSM takes from the heads, written out flat: two gates
+        # from registers (it feeds the input buffers' enables)
+        m.d.comb += take.eq(all_valid & (
+            (fsm.ongoing("ACC") & ~h_done)
+            | (ok_all & ((fsm.ongoing("ACC") & h_done) | (fsm.ongoing("TAIL") & h_data)))))
         return m
 
 
 class _OutQueue:
     """A :class:`SyncFIFOBuffered` of ``depth`` tokens driving the output
-    stream ``port``, with credits: ``ok`` (a register) is high when the
-    queue has room for one more token beyond those queued and reserved;
-    ``reserve`` takes a credit (an item that will ``push`` later is issued),
+    stream ``port``, with credits: ``room`` (from a register only) is high
+    when fewer than ``depth - 3`` tokens are queued or reserved, so a
+    register of it still leaves room for one more when ``reserve`` comes a
+    cycle after the issue (at most two issued since ``room`` was computed);
+    ``reserve`` takes a credit (for an item that will ``push`` later),
     ``push`` with ``kind``/``data`` queues a token."""
 
     def __init__(self, m: Module, port, name: str, depth: int = QUEUE_DEPTH):
@@ -463,7 +579,7 @@ class _OutQueue:
         self.push = Signal(name=f"{name}_push")
         self.kind = Signal(Kind, name=f"{name}_kind")
         self.data = Signal(layout["data"].shape, name=f"{name}_data")
-        self.ok = Signal(name=f"{name}_ok", init=1)
+        self.room = Signal(name=f"{name}_room")
         word = Signal(layout, name=f"{name}_word")
         m.d.comb += [word.kind.eq(self.kind), word.data.eq(self.data),
                      q.w_data.eq(word), q.w_en.eq(self.push),
@@ -475,8 +591,7 @@ class _OutQueue:
             m.d.sync += count.eq(count + 1)
         with m.Elif(down):
             m.d.sync += count.eq(count - 1)
-        # ok after this cycle, without the adder in the reserve path
-        m.d.sync += self.ok.eq(Mux(up, count < depth - 1, down | (count < depth)))
+        m.d.comb += self.room.eq(count < depth - 3)
 
 
 def _at_least(value, bound: int):
