@@ -91,8 +91,9 @@ def test_wraparound():
 
 @pytest.mark.parametrize("word", [4, 16])
 def test_throughput(word):
-    # accumulation: one triple per cycle; drain per group: nnz + 3, then
-    # the closing cycle that accepts the next group's triples
+    # accumulation: one triple per cycle; drain per group: the first entry
+    # four cycles after the stop, then the closing cycle that accepts the
+    # next group's triples
     attrs, ins = pc.random_case(NAME, random.Random(12), nlevels=3, big=True)
     r = check_case(NAME, attrs, ins, dut=_dut(attrs, word))
     n = golden_firings(NAME, attrs, ins)

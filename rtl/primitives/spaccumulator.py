@@ -92,9 +92,9 @@ class SpAccumulator(wiring.Component):
         register.
     Timing
         Accumulation: one input triple per cycle. Drain of a non-empty
-        group, independent of ``dim``: about ``nnz + 3`` cycles for order 1
+        group, independent of ``dim``: about ``nnz + 4`` cycles for order 1
         (the first entry is issued four cycles after the stop is taken);
-        for order 2 at most ``nnz + 4`` plus two per row with entries. The
+        for order 2 at most ``nnz + 5`` plus two per row with entries. The
         closing stop tokens take one cycle during which the next group's
         first triple is already accepted; an empty group costs one cycle.
         The inputs stall during the drain. Every input ``ready`` and output
