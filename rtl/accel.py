@@ -49,14 +49,14 @@ The datapath (primitives and FIFOs) is held in reset until the first
 register: a high-fanout net driven by a flip-flop), so one bitstream runs
 many times; memories and configuration registers are not reset by ``start``.
 ``cycles`` counts that reset cycle too. The watchdog sees "some token moved"
-one cycle late (a registered OR over every edge).
+two cycles late (registered handshakes, then their registered OR).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from amaranth.hdl import Elaboratable, Module, ResetInserter, Shape, Signal, signed, unsigned
+from amaranth.hdl import Elaboratable, Module, Mux, ResetInserter, Shape, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -662,7 +662,10 @@ class Accelerator(wiring.Component):
                 for f in fs:
                     dm.d.comb += f.i.valid.eq(out.valid & all_ready)
                     _assign_payload(dm, f.i.payload, out.payload)
-                moved.append(out.valid & all_ready)
+                # registered per port (each edge's push is this port's move)
+                mv = Signal(name=f"moved_out{len(moved)}")
+                dm.d.sync += mv.eq(out.valid & all_ready)
+                moved.append(mv)
                 if events is not None:
                     for k, f in zip(ks, fs):
                         dm.d.comb += [events[k][0].eq(out.valid & all_ready),
@@ -673,7 +676,9 @@ class Accelerator(wiring.Component):
                 inp = getattr(comp, plan.ins[e.dst_port])
                 dm.d.comb += [inp.valid.eq(f.o.valid), f.o.ready.eq(inp.ready)]
                 _assign_payload(dm, inp.payload, f.o.payload)
-                moved.append(f.o.valid & inp.ready)
+                mv = Signal(name=f"moved_in{k}")
+                dm.d.sync += mv.eq(f.o.valid & inp.ready)
+                moved.append(mv)
                 if events is not None:
                     dm.d.comb += events[k][2].eq(inp.ready & ~f.o.valid)
             # output ports nobody reads: drain them
@@ -684,8 +689,9 @@ class Accelerator(wiring.Component):
             any_moved = 0
             for x in moved:
                 any_moved = any_moved | x
-            # registered: the watchdog sees it a cycle late (no wide OR
-            # in front of the idle counter)
+            # the handshakes are registered, then their OR: the watchdog sees
+            # a move two cycles late (no wide OR behind a handshake, none in
+            # front of the idle counter)
             dm.d.sync += progress.eq(any_moved)
 
         dp = _Datapath(comps, fifos, connect)
@@ -789,12 +795,11 @@ class Accelerator(wiring.Component):
         # 2**_STATUS_GROUP_BITS words by the low address bits, then the
         # group by the high bits); the arrays' read ports (latency 2) take
         # the registered address, so their data lines up with the status word
-        rd_sel_q = [Signal.like(self.rd_sel, name=f"rd_sel_q{i + 1}") for i in range(3)]
+        rd_sel_q = [Signal.like(self.rd_sel, name=f"rd_sel_q{i + 1}") for i in range(2)]
         rd_addr_q = Signal.like(self.rd_addr)
         rd_addr_q2 = Signal.like(self.rd_addr)
         status_q = Signal(self.data_width)
         m.d.sync += [rd_sel_q[0].eq(self.rd_sel), rd_sel_q[1].eq(rd_sel_q[0]),
-                     rd_sel_q[2].eq(rd_sel_q[1]),
                      rd_addr_q.eq(self.rd_addr), rd_addr_q2.eq(rd_addr_q)]
         for a in self.outputs:
             m.d.comb += host_rd[a.name].addr.eq(rd_addr_q)
@@ -826,15 +831,17 @@ class Accelerator(wiring.Component):
                     m.d.sync += status_q.eq(gq)
             with m.Default():
                 m.d.sync += status_q.eq(0)
-        with m.Switch(rd_sel_q[2]):
-            with m.Case(0):
-                m.d.comb += self.rd_data.eq(status_q)
-            for a in self.outputs:
-                with m.Case(a.sel):
-                    data = host_rd[a.name].data
-                    m.d.comb += self.rd_data.eq(data.as_unsigned() if a.signed else data)
-            with m.Default():
-                m.d.comb += self.rd_data.eq(0)
+        # the last stage is an AND-OR of the sources with a one-hot select
+        # decoded into registers (no compare on rd_sel in front of rd_data)
+        sources = [(0, status_q)] + [
+            (a.sel, host_rd[a.name].data.as_unsigned() if a.signed else host_rd[a.name].data)
+            for a in self.outputs]
+        rd = 0
+        for sel, data in sources:
+            hot = Signal(name=f"rd_hot{sel}")
+            m.d.sync += hot.eq(rd_sel_q[1] == sel)
+            rd = rd | Mux(hot, data, 0)
+        m.d.comb += self.rd_data.eq(rd)
         return m
 
 

@@ -43,6 +43,8 @@ class Fifo(wiring.Component):
         ``head`` is empty or being taken, else into the RAM; when ``head`` is
         taken and the RAM holds tokens, ``head`` loads the RAM's oldest entry
         (read at a registered address, so the RAM read only feeds ``head``).
+        The RAM's write enable and ``head``'s load enable do not depend on
+        ``i.valid`` (a free slot or an empty ``head`` may take a non-token).
         With ``fall_through`` it is an Amaranth ``SyncFIFO`` whose ``o.valid``
         and ``o.payload`` also follow ``i.valid`` and ``i.payload``
         combinationally (the generator's producers drive them from registers,
@@ -88,38 +90,41 @@ class Fifo(wiring.Component):
         def wrap_inc(ptr):
             return Mux(ptr == n - 1, 0, ptr + 1)
 
-        take = head_valid & self.o.ready
-        put = self.i.valid & self.i.ready
-        ram_empty = ~ram_any
-        to_head = put & ram_empty & (~head_valid | self.o.ready)
-        to_ram = put & ~to_head
-        from_ram = take & ~ram_empty
+        put = self.i.valid & ~full
+        # head free or being taken: it loads the RAM's oldest entry, else
+        # i.payload (whether or not a token is offered), so head's enable
+        # does not wait for the producer's valid
+        head_load = ~head_valid | self.o.ready
+        from_ram = head_load & ram_any      # implies head_valid: a take
+        to_ram = put & (ram_any | ~head_load)
         m.d.comb += [
             self.o.valid.eq(head_valid),
             self.o.payload.eq(head),
             self.i.ready.eq(~full),         # level == n implies head_valid: full
         ]
+        # the RAM slot at w_ptr is free unless full: write it every such
+        # cycle, so the write enable does not wait for the producer's valid
+        # (only w_ptr's advance does)
         if n == 1:
             # one RAM entry: a plain register (a 1-word Memory would have a 0-bit address)
             spare = Signal(self.width)
-            with m.If(to_ram):
+            with m.If(~full):
                 m.d.sync += spare.eq(self.i.payload)
             ram_data = spare
         else:
             m.submodules.ram = ram = Memory(shape=self.width, depth=n, init=[])
             wr = ram.write_port()
             rd = ram.read_port(domain="comb")
-            m.d.comb += [wr.addr.eq(w_ptr), wr.data.eq(self.i.payload), wr.en.eq(to_ram),
+            m.d.comb += [wr.addr.eq(w_ptr), wr.data.eq(self.i.payload), wr.en.eq(~full),
                          rd.addr.eq(r_ptr)]
             ram_data = rd.data
         with m.If(to_ram):
             m.d.sync += w_ptr.eq(wrap_inc(w_ptr))
+        with m.If(head_load):
+            m.d.sync += [head.eq(Mux(ram_any, ram_data, self.i.payload)),
+                         head_valid.eq(ram_any | put)]
         with m.If(from_ram):
-            m.d.sync += [head.eq(ram_data), r_ptr.eq(wrap_inc(r_ptr))]
-        with m.Elif(to_head):
-            m.d.sync += [head.eq(self.i.payload), head_valid.eq(1)]
-        with m.Elif(take):
-            m.d.sync += head_valid.eq(0)
+            m.d.sync += r_ptr.eq(wrap_inc(r_ptr))
         with m.If(to_ram & ~from_ram):
             m.d.sync += [level.eq(level + 1), ram_any.eq(1), full.eq(level == n - 1)]
         with m.Elif(from_ram & ~to_ram):
