@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.lib import data
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..encoding import Kind, token_stream, check_width
-from ..stream import OutReg, check_bool, check_int
+from ..stream import check_bool, check_int
 from . import RtlPrimitive, register
 from ._skid import InBuf
 from ._joiner import OutBuf, _data_reg
@@ -15,29 +16,25 @@ from ._joiner import OutBuf, _data_reg
 
 class _Out:
     """:class:`._joiner.OutBuf` (``free`` from a register, so the output ready
-    reaches no decision) with :class:`~rtl.stream.OutReg`'s ``load``."""
+    reaches no decision) with a ``put``."""
 
-    def __init__(self, m, port, name, buffered=True):
-        self._m, self._buffered = m, buffered
-        if buffered:
-            self._buf = OutBuf(m, port, name)
-            self.free = self._buf.free
-        else:
-            self._reg = OutReg(m, port, name)
-            self.free = self._reg.free
-
-    def load(self, **fields):
-        self.put(1, **fields)
+    def __init__(self, m, port, name):
+        self._m, self._buf = m, OutBuf(m, port, name)
+        self.free = self._buf.free
 
     def put(self, when, **fields):
-        """Load when ``when``; the data are driven whatever ``when`` (with
-        ``buffered``)."""
-        if self._buffered:
-            self._m.d.comb += self._buf.load.eq(when)
-            self._buf.set(**fields)
-        else:
-            with self._m.If(when):
-                self._reg.load(**fields)
+        """Load when ``when``; the data are driven whatever ``when``."""
+        self._m.d.comb += self._buf.load.eq(when)
+        self._buf.set(**fields)
+
+
+class _Stream:
+    """An internal stream (``valid``, ``ready``, ``payload``) feeding an
+    :class:`~rtl.primitives._skid.InBuf`."""
+
+    def __init__(self, layout):
+        self.valid, self.ready, self.payload = Signal(), Signal(), Signal(layout)
+
 
 __all__ = ["CrdDrop"]
 
@@ -88,20 +85,26 @@ class CrdDrop(wiring.Component):
     Timing
         Coordinate variant: inputs through :class:`~rtl.primitives._skid.InBuf`
         (registered ``ready``; the decision reads registers); outputs
-        registered, latency 2 cycles (3 for inner tokens behind a held ``S0``: a one-entry skid
+        buffered (:class:`._joiner.OutBuf`, registered ``free``), latency 2
+        cycles (3 for inner tokens behind a held ``S0``: a one-entry skid
         register on ``inner_out`` lets the held ``S0`` and the next fiber's
         first coordinate leave in consecutive cycles without stalling the
         input). One inner token per cycle; one structural exception: an empty
         inner fiber that closes the outer fiber (inner ``Sn``, n >= 1, right
-        after the outer coordinate) takes two cycles. Deep tokens pass one per
-        cycle per deep stream, concurrently with the inner stream. The value
+        after the outer coordinate) takes two cycles. Deep streams are
+        decoupled from the inner decision: each inner stop token consumed
+        (and each held ``S0`` emitted) queues a command (two entries per deep
+        stream, registered ready; the inner stream waits only while a queue
+        is full) that the deep stream executes on its paired token; deep
+        tokens pass one per cycle per deep stream, concurrently with the
+        inner stream, latency 2 (a paired token leaves 2 cycles after
+        its inner counterpart is consumed, at the earliest). The value
         variant reads its inputs directly (its ``ready`` depends on both
         inputs' ``valid`` and kinds and on registers) into a stage register
         that also registers the zero test, then the output registers:
-        latency 2, one pair per cycle. Without deep streams the outputs
-        have a skid register, and an output takes a token whenever that
-        register is empty (``free``, a register: the output ready reaches
-        no decision).
+        latency 2, one pair per cycle. Every output has a skid register, and
+        takes a token whenever that register is empty (``free``, a
+        register: the output ready reaches no decision).
     """
 
     def __init__(self, crd_width: int = 16, vals: bool = False, val_width: int = 32,
@@ -171,10 +174,8 @@ class CrdDrop(wiring.Component):
 
     def _elab_crd(self):
         m = Module()
-        # (with deep streams: plain output registers; the buffered outputs
-        # fail the deep vectors under Icarus only, see the report of issue 6)
-        oo = _Out(m, self.outer_out, "outer_out", buffered=not self.deep)
-        oi = _Out(m, self.inner_out, "inner_out", buffered=not self.deep)
+        oo = _Out(m, self.outer_out, "outer_out")
+        oi = _Out(m, self.inner_out, "inner_out")
         w = self.crd_width
         crd_taken = Signal()   # the current fiber's outer coordinate was consumed
         kept = Signal()        # the current fiber has a coordinate (it is kept)
@@ -223,42 +224,55 @@ class CrdDrop(wiring.Component):
                     with m.Default():                             # malformed: pass it
                         m.d.comb += [take_i.eq(1), emit_i.eq(1), clr_taken.eq(1)]
 
-        # Deep streams: the inner stop token (or D) taken this cycle takes
-        # its counterpart from every deep stream (which must be at the head);
-        # an inner stop token emitted this cycle (or the held S0) is emitted
-        # on every deep stream.
-        deeps = [(InBuf(m, getattr(self, f"deep{d}"), f"deep{d}",
-                        flags={"paired": lambda p, d=d: ((p.kind == Kind.STOP) & (p.data >= d)) |
-                               (p.kind == Kind.DONE)}),
-                  _Out(m, getattr(self, f"deep{d}_out"), f"deep{d}_out", buffered=False), d)
-                 for d in range(1, self.deep + 1)]
+        # Deep streams, decoupled from the inner decision: every inner stop
+        # token (or D) consumed and every held S0 emitted pushes a command
+        # into a two-entry queue per deep stream (registered ready), which
+        # that stream executes on its own paired token: ``pre`` emits S(d)
+        # (the held S0), else the paired head is taken and, with ``emit``,
+        # passed; ``pend`` is the inner ``pending`` after the step, which
+        # holds back the unpaired deep tokens like ``pending`` does.
         x_stop = (x.kind == Kind.STOP) | (x.kind == Kind.DONE)
-        deep_ok, deep_free = Signal(init=1), Signal(init=1)
-        pair = []
-        for di, dr, d in deeps:
-            pair.append(di.flags["paired"])
-        if deeps:
-            m.d.comb += [
-                deep_ok.eq(Cat(*[di.valid & pr for (di, _, _), pr in zip(deeps, pair)]).all()),
-                deep_free.eq(Cat(*[dr.free for _, dr, _ in deeps]).all()),
-            ]
-        take_stop, emit_stop = x_stop & take_i, x_stop & emit_i
-
+        take_stop = x_stop & take_i
         go = Signal()
+        cmd_ready = Signal(init=1)
+        cmd_push = Signal()
+        cmd_layout = data.StructLayout({"pre": 1, "emit": 1, "pend": 1})
+        pend_next = Signal()
+        m.d.comb += [cmd_push.eq(go & (take_stop | pre_s0)),
+                     pend_next.eq(~clr_pending & (pending | set_pending))]
+        readies = []
+        for d in range(1, self.deep + 1):
+            port = _Stream(cmd_layout)
+            m.d.comb += [port.valid.eq(cmd_push), port.payload.pre.eq(pre_s0),
+                         port.payload.emit.eq(emit_i), port.payload.pend.eq(pend_next)]
+            readies.append(port.ready)
+            cq = InBuf(m, port, f"deep{d}_cmd")
+            di = InBuf(m, getattr(self, f"deep{d}"), f"deep{d}",
+                       flags={"paired": lambda p, d=d: ((p.kind == Kind.STOP) & (p.data >= d)) |
+                              (p.kind == Kind.DONE)})
+            dr = OutBuf(m, getattr(self, f"deep{d}_out"), f"deep{d}_out")
+            y, paired, c = di.payload, di.flags["paired"], cq.payload
+            dpend = Signal(name=f"deep{d}_pend")
+            passing, execute = Signal(name=f"deep{d}_pass"), Signal(name=f"deep{d}_exec")
+            m.d.comb += [
+                passing.eq(di.valid & ~paired & ~dpend & dr.free),
+                execute.eq(cq.valid & Mux(c.pre, dr.free,
+                                          di.valid & paired & (~c.emit | dr.free))),
+                cq.take.eq(execute),
+                di.take.eq(passing | (execute & ~c.pre)),
+                dr.load.eq(passing | (execute & (c.pre | c.emit))),
+            ]
+            dr.set(kind=Mux(c.pre, Kind.STOP, y.kind), data=Mux(c.pre, d, y.data))
+            with m.If(execute):
+                m.d.sync += dpend.eq(c.pend)
+        if readies:
+            m.d.comb += cmd_ready.eq(Cat(*readies).all())
+
         m.d.comb += [
-            go.eq(oi.free & (~emit_o | oo.free) & ~(pre_s0 & sk_valid)
-                  & (~take_stop | deep_ok) & (~(emit_stop | pre_s0) | deep_free)),
+            go.eq(oi.free & (~emit_o | oo.free) & ~(pre_s0 & sk_valid) & cmd_ready),
             ib.take.eq(take_i & go),
             ob.take.eq(take_o & go),
         ]
-        # Output data do not depend on go (only the loads do)
-        for (di, dr, d), paired in zip(deeps, pair):
-            y = di.payload
-            passing = di.valid & ~paired & ~pending & dr.free
-            m.d.comb += di.take.eq(passing | (go & take_stop))
-            # the held S0 (pre_s0: pending, so nothing passes) leaves as S(d)
-            dr.put(passing | (go & (emit_stop | (emit_i & pre_s0))),
-                   kind=Mux(pre_s0, Kind.STOP, y.kind), data=Mux(pre_s0, d, y.data))
         with m.If(go & (take_i | take_o)):
             with m.If(set_taken):
                 m.d.sync += [crd_taken.eq(1), kept.eq(emit_i)]
