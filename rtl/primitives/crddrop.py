@@ -232,6 +232,10 @@ class CrdDrop(wiring.Component):
         # passed; ``pend`` is the inner ``pending`` after the step, which
         # holds back the unpaired deep tokens like ``pending`` does.
         x_stop = (x.kind == Kind.STOP) | (x.kind == Kind.DONE)
+        # pre_s0 for the data selects: without the valid bits (whenever x
+        # is emitted in that state, it is the keep step, i.e. pre_s0)
+        pre_s0_d = Signal()
+        m.d.comb += pre_s0_d.eq(~crd_taken & ob.flags["crd"] & ~x.kind.as_value()[0] & pending)
         take_stop = x_stop & take_i
         go = Signal()
         cmd_ready = Signal(init=1)
@@ -243,7 +247,7 @@ class CrdDrop(wiring.Component):
         readies = []
         for d in range(1, self.deep + 1):
             port = _Stream(cmd_layout)
-            m.d.comb += [port.valid.eq(cmd_push), port.payload.pre.eq(pre_s0),
+            m.d.comb += [port.valid.eq(cmd_push), port.payload.pre.eq(pre_s0_d),
                          port.payload.emit.eq(emit_i), port.payload.pend.eq(pend_next)]
             readies.append(port.ready)
             cq = InBuf(m, port, f"deep{d}_cmd")
@@ -268,12 +272,27 @@ class CrdDrop(wiring.Component):
         if readies:
             m.d.comb += cmd_ready.eq(Cat(*readies).all())
 
+        # (no term for the inner skid register: only pre_s0 sets it and
+        # clears pending in the same step, and the S0 step that sets
+        # pending empties it, so pending implies an empty skid register)
+        m.d.comb += go.eq(oi.free & (~emit_o | oo.free) & cmd_ready)
+        # The takes (the head registers' clock enables) written out as
+        # ``valid & free & g`` with ``g`` a function of seven registers,
+        # kept as a net of its own so it maps to one LUT tree: two LUT
+        # levels to the enables. Same as ``take_i & go`` / ``take_o & go``.
+        x_s, x_c = x.kind == Kind.STOP, ~x.kind.as_value()[0]
+        x_d, z, fo = x.kind == Kind.DONE, ib.flags["zero"], oo.free
+        g_i = Signal(name="take_i_g", attrs={"keep": 1})
+        g_o = Signal(name="take_o_g", attrs={"keep": 1})
         m.d.comb += [
-            go.eq(oi.free & (~emit_o | oo.free) & ~(pre_s0 & sk_valid) & cmd_ready),
-            ib.take.eq(take_i & go),
-            ob.take.eq(take_o & go),
+            g_i.eq(Mux(crd_taken, ~(x_s & ~z) | (hv & fo),
+                       hv & (((~h_crd | x_c) & fo) | (h_crd & x_s & z)))),
+            g_o.eq(Mux(crd_taken, x_s & ~z & fo,
+                       (~h_crd | ~x_d) & (~(~h_crd | x_c) | fo))),
+            ib.take.eq(xv & oi.free & cmd_ready & g_i),
+            ob.take.eq(xv & hv & oi.free & cmd_ready & g_o),
         ]
-        with m.If(go & (take_i | take_o)):
+        with m.If(ib.take | ob.take):          # go & (take_i | take_o)
             with m.If(set_taken):
                 m.d.sync += [crd_taken.eq(1), kept.eq(emit_i)]
             with m.If(clr_taken):
@@ -287,8 +306,8 @@ class CrdDrop(wiring.Component):
         # Inner output through the skid register (which takes the inner head
         # whenever the output is free: it matters only when it is set).
         oi.put(oi.free & (sk_valid | (go & emit_i)),
-               kind=Mux(sk_valid, sk_kind, Mux(pre_s0, Kind.STOP, x.kind)),
-               data=Mux(sk_valid, sk_data, Mux(pre_s0, 0, x.data)))
+               kind=Mux(sk_valid, sk_kind, Mux(pre_s0_d, Kind.STOP, x.kind)),
+               data=Mux(sk_valid, sk_data, Mux(pre_s0_d, 0, x.data)))
         with m.If(oi.free):
             m.d.sync += [sk_kind.eq(x.kind), sk_data.eq(x.data)]
             with m.If(sk_valid):
