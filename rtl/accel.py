@@ -72,7 +72,7 @@ from .stream import check_int
 
 __all__ = ["PARAM_RANGES", "AccelParams", "Accelerator", "UnsupportedGraphError", "ArraySpec",
            "RegisterSpec", "unsupported_nodes", "STATUS_FLAGS", "COUNTERS", "node_name",
-           "HOST_READ_LATENCY", "edge_depths", "primitive_latency", "PRIMITIVE_LATENCY"]
+           "HOST_READ_LATENCY", "edge_depths", "primitive_latency"]
 
 #: Cycles from ``rd_sel``/``rd_addr`` to ``rd_data`` (the output arrays'
 #: read ports use the block RAM's output register, :mod:`rtl.ram`, behind a
@@ -344,13 +344,6 @@ def _plan(node, graph: Graph, p: AccelParams, aw) -> _Plan:
 #: the primitives whose components have no ``latency`` attribute, read from
 #: the Timing section of their docstrings (rtl/primitives/<name>.py);
 #: :func:`primitive_latency` prefers the attribute when a component has one.
-PRIMITIVE_LATENCY = {
-    "fiberlookup": 8,        # compressed (dense: mul_stages + 1, from the component)
-    "arrayvals": 2, "intersect": 3, "union": 3,
-    "add": 4, "max": 4, "min": 4, "mul": 6,
-    "reduce": 1, "spaccumulator": 5, "crddrop": 2, "crdhold": 2,
-    "repeat": 1, "repsiggen": 1, "fiberwrite": 1,
-}
 #: Edge FIFOs are not fall-through: their ``o.valid``/``o.payload`` do not
 #: follow the producer combinationally and their write enable does not
 #: depend on the consumer's ``ready`` (no timing path runs through a FIFO),
@@ -365,14 +358,13 @@ MAX_BALANCE = 30
 def primitive_latency(rtl_name: str, comp) -> int:
     """Cycles from an input token of ``comp`` (an RTL primitive named
     ``rtl_name``) to its first output token: the component's ``latency``
-    attribute, else :data:`PRIMITIVE_LATENCY` (``mul_stages + 1`` for a
-    dense scanner)."""
+    attribute, which every RTL primitive sets from its own pipeline (the
+    generator balances fork/join paths with it, :func:`edge_depths`)."""
     lat = getattr(comp, "latency", None)
-    if isinstance(lat, int):
-        return lat
-    if rtl_name == "fiberlookup" and hasattr(comp, "mul_stages"):
-        return comp.mul_stages + 1
-    return PRIMITIVE_LATENCY[rtl_name]
+    if not isinstance(lat, int) or lat < 0:
+        raise TypeError(f"RTL primitive {rtl_name!r} ({type(comp).__name__}) has no integer "
+                        f"`latency` attribute; set it in its constructor")
+    return lat
 
 
 def edge_depths(graph: Graph, edges: list, fifo_depth: int,

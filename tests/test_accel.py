@@ -88,16 +88,23 @@ def test_edge_fifos_balance_fork_join_paths():
     assert [e["depth"] for e in man["edges"]] == acc.edge_depths
 
 
-def test_primitive_latency_prefers_the_attribute():
-    from rtl.accel import PRIMITIVE_LATENCY, primitive_latency
+def test_every_rtl_primitive_states_its_latency():
+    from rtl.accel import primitive_latency
+    from rtl.synth import primitive_configs
 
-    class Comp:
-        latency = 7
-    assert primitive_latency("mul", Comp()) == 7
-    assert primitive_latency("mul", object()) == PRIMITIVE_LATENCY["mul"] == 6
-    dense = rtl_prims.build("fiberlookup", format="dense", crd_width=16)
-    dense._MustUse__silence = True
+    def built(name, **params):
+        comp = rtl_prims.build(name, **params)
+        comp._MustUse__silence = True
+        return comp
+    for name, params in primitive_configs():
+        assert primitive_latency(name, built(name, **params)) >= 0, (name, params)
+    assert primitive_latency("mul", built("mul")) == 6
+    assert primitive_latency("add", built("add")) == 4
+    assert primitive_latency("fiberlookup", built("fiberlookup", format="compressed")) == 8
+    dense = built("fiberlookup", format="dense", crd_width=16)
     assert primitive_latency("fiberlookup", dense) == dense.mul_stages + 1
+    with pytest.raises(TypeError, match="has no integer `latency` attribute"):
+        primitive_latency("mul", object())
 
 
 def test_unsupported_node_is_refused_with_the_list(monkeypatch):

@@ -68,6 +68,8 @@ class Alu(wiring.Component):
             raise ValueError(f"op must be one of {', '.join(ALU_OPS)}, not {op!r}")
         self.op = op
         self.val_width = check_width("val_width", val_width)
+        #: Cycles from an input pair to its result (see Timing).
+        self.latency = 6 if op == "mul" else 4
         t = token_stream(val_width, signed_data=True)
         super().__init__({"val0": In(t), "val1": In(t), "val": Out(t), "error": Out(1)})
 

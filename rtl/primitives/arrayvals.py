@@ -49,6 +49,8 @@ class ArrayVals(wiring.Component):
         self.addr_width = check_int("addr_width", addr_width, 1, crd_width)
         self.memory_ports = {"vals_rd": "vals"}
         self.read_latency = 2
+        #: Cycles from a reference to its value (see Timing).
+        self.latency = 2
         super().__init__({
             "ref": In(token_stream(crd_width)),
             "val": Out(token_stream(val_width, signed_data=True)),

@@ -41,6 +41,8 @@ class CrdHold(wiring.Component):
 
     def __init__(self, crd_width: int = 16):
         self.crd_width = check_width("crd_width", crd_width)
+        #: Cycles from an inner token to its output pair (see Timing).
+        self.latency = 2
         t = token_stream(crd_width)
         super().__init__({"outer": In(t), "inner": In(t),
                           "outer_out": Out(t), "inner_out": Out(t)})

@@ -89,6 +89,8 @@ class CompressedScanner(_Scanner):
         self.addr_width = check_int("addr_width", addr_width, 1, crd_width - 1)
         self.memory_ports = {"seg_lo": "seg", "seg_hi": "seg", "crd_rd": "crd"}
         self.read_latency = 2
+        #: Cycles from taking a reference to its first coordinate (see Timing).
+        self.latency = 8
         rp = read_port(addr_width, unsigned(crd_width))
         super().__init__({"seg_lo": In(rp), "seg_hi": In(rp), "crd_rd": In(rp),
                           "error": Out(1)},
@@ -275,6 +277,8 @@ class DenseScanner(_Scanner):
         super().__init__({"dim": In(crd_width)}, crd_width, root)
         self.npp = (crd_width + 1) // 2          # radix-4 partial products
         self.mul_stages = 1 + (self.npp - 1).bit_length()
+        #: Cycles from taking a reference to its first coordinate.
+        self.latency = self.mul_stages + 1
 
     def elaborate(self, platform):
         m = Module()

@@ -51,6 +51,8 @@ class LevelWriter(wiring.Component):
         if format not in ("compressed", "dense"):
             raise ValueError(f"format must be 'compressed' or 'dense', not {format!r}")
         self.format = format
+        #: Cycles from a token to its write landing (no output stream).
+        self.latency = 1
         self.memory_ports = {"crd_wr": "crd", "seg_wr": "seg"}
         wp = write_port(addr_width, unsigned(crd_width))
         super().__init__({
@@ -117,6 +119,8 @@ class ValsWriter(wiring.Component):
     def __init__(self, val_width: int = 32, addr_width: int = 10):
         self.val_width = check_width("val_width", val_width)
         self.addr_width = check_int("addr_width", addr_width, 1, 32)
+        #: Cycles from a token to its write landing (no output stream).
+        self.latency = 1
         self.memory_ports = {"vals_wr": "vals"}
         super().__init__({
             "val": In(token_stream(val_width, signed_data=True)),

@@ -39,6 +39,8 @@ class Reduce(wiring.Component):
 
     def __init__(self, val_width: int = 32):
         self.val_width = check_width("val_width", val_width)
+        #: Cycles from an input token to its output (see Timing).
+        self.latency = 1
         t = token_stream(val_width, signed_data=True)
         super().__init__({"val": In(t), "val_out": Out(t)})
 
