@@ -672,10 +672,11 @@ PRIMITIVE_CONFIGS: dict[str, list[dict]] = {
     "min": [{}],
     "reduce": [{}],
     "spaccumulator": [{"dim": 256}],
-    "crddrop": [{}, {"vals": True}],
+    "crddrop": [{}, {"vals": True}, {"deep": 1}],
     "crdhold": [{}],
     "broadcast": [{"n": 2}],
-    "fifo": [{"width": 16, "depth": 2}, {"width": 32, "depth": 4}],
+    # depth 32: a joiner's burst FIFO (rtl.accel.JOIN_BURST) or a balanced path
+    "fifo": [{"width": 16, "depth": 2}, {"width": 32, "depth": 4}, {"width": 32, "depth": 32}],
 }
 
 
