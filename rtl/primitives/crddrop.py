@@ -28,6 +28,15 @@ class _Out:
         self._buf.set(**fields)
 
 
+def _at_least(value, d):
+    """``value >= d`` for a small constant ``d`` without a carry chain: the
+    bits above ``d``'s width any set, or the low bits compared."""
+    k = d.bit_length()
+    if k >= len(value):
+        return value >= d
+    return value[k:].any() | (value[:k] >= d)
+
+
 class _Stream:
     """An internal stream (``valid``, ``ready``, ``payload``) feeding an
     :class:`~rtl.primitives._skid.InBuf`."""
@@ -231,28 +240,33 @@ class CrdDrop(wiring.Component):
         # (the held S0), else the paired head is taken and, with ``emit``,
         # passed; ``pend`` is the inner ``pending`` after the step, which
         # holds back the unpaired deep tokens like ``pending`` does.
-        x_stop = (x.kind == Kind.STOP) | (x.kind == Kind.DONE)
+        x_s, x_c = x.kind == Kind.STOP, ~x.kind.as_value()[0]
+        x_d, z, fo = x.kind == Kind.DONE, ib.flags["zero"], oo.free
         # pre_s0 for the data selects: without the valid bits (whenever x
         # is emitted in that state, it is the keep step, i.e. pre_s0)
         pre_s0_d = Signal()
         m.d.comb += pre_s0_d.eq(~crd_taken & ob.flags["crd"] & ~x.kind.as_value()[0] & pending)
-        take_stop = x_stop & take_i
-        go = Signal()
+        # emit_i / emit_o given that the head is taken (the valid bits and
+        # the output room are in the takes): loads are ``take & emit_*_d``
+        emit_i_d, emit_o_d = Signal(), Signal()
+        m.d.comb += [emit_i_d.eq(Mux(crd_taken, ~(x_s & z), ~h_crd | x_c)),
+                     emit_o_d.eq(Mux(crd_taken, x_s & ~z, ~h_crd | x_c))]
         cmd_ready = Signal(init=1)
         cmd_push = Signal()
         cmd_layout = data.StructLayout({"pre": 1, "emit": 1, "pend": 1})
         pend_next = Signal()
-        m.d.comb += [cmd_push.eq(go & (take_stop | pre_s0)),
+        # (a take of a stop token or the keep step that emits the held S0)
+        m.d.comb += [cmd_push.eq(ib.take & (x.kind.as_value()[0] | pre_s0_d)),
                      pend_next.eq(~clr_pending & (pending | set_pending))]
         readies = []
         for d in range(1, self.deep + 1):
             port = _Stream(cmd_layout)
             m.d.comb += [port.valid.eq(cmd_push), port.payload.pre.eq(pre_s0_d),
-                         port.payload.emit.eq(emit_i), port.payload.pend.eq(pend_next)]
+                         port.payload.emit.eq(emit_i_d), port.payload.pend.eq(pend_next)]
             readies.append(port.ready)
             cq = InBuf(m, port, f"deep{d}_cmd")
             di = InBuf(m, getattr(self, f"deep{d}"), f"deep{d}",
-                       flags={"paired": lambda p, d=d: ((p.kind == Kind.STOP) & (p.data >= d)) |
+                       flags={"paired": lambda p, d=d: ((p.kind == Kind.STOP) & _at_least(p.data, d)) |
                               (p.kind == Kind.DONE)})
             dr = OutBuf(m, getattr(self, f"deep{d}_out"), f"deep{d}_out")
             y, paired, c = di.payload, di.flags["paired"], cq.payload
@@ -275,13 +289,11 @@ class CrdDrop(wiring.Component):
         # (no term for the inner skid register: only pre_s0 sets it and
         # clears pending in the same step, and the S0 step that sets
         # pending empties it, so pending implies an empty skid register)
-        m.d.comb += go.eq(oi.free & (~emit_o | oo.free) & cmd_ready)
         # The takes (the head registers' clock enables) written out as
         # ``valid & free & g`` with ``g`` a function of seven registers,
         # kept as a net of its own so it maps to one LUT tree: two LUT
-        # levels to the enables. Same as ``take_i & go`` / ``take_o & go``.
-        x_s, x_c = x.kind == Kind.STOP, ~x.kind.as_value()[0]
-        x_d, z, fo = x.kind == Kind.DONE, ib.flags["zero"], oo.free
+        # levels to the enables. Same as ``take_i & go`` / ``take_o & go``
+        # with go = oi.free & (~emit_o | oo.free) & cmd_ready.
         g_i = Signal(name="take_i_g", attrs={"keep": 1})
         g_o = Signal(name="take_o_g", attrs={"keep": 1})
         m.d.comb += [
@@ -301,19 +313,21 @@ class CrdDrop(wiring.Component):
                 m.d.sync += pending.eq(1)
             with m.If(clr_pending):
                 m.d.sync += pending.eq(0)
-        oo.put(go & emit_o, kind=h.kind, data=h.data)
+        oo.put(ob.take & emit_o_d, kind=h.kind, data=h.data)
 
         # Inner output through the skid register (which takes the inner head
         # whenever the output is free: it matters only when it is set).
-        oi.put(oi.free & (sk_valid | (go & emit_i)),
+        emit_now = Signal()
+        m.d.comb += emit_now.eq(ib.take & emit_i_d)
+        oi.put(oi.free & (sk_valid | emit_now),
                kind=Mux(sk_valid, sk_kind, Mux(pre_s0_d, Kind.STOP, x.kind)),
                data=Mux(sk_valid, sk_data, Mux(pre_s0_d, 0, x.data)))
         with m.If(oi.free):
             m.d.sync += [sk_kind.eq(x.kind), sk_data.eq(x.data)]
             with m.If(sk_valid):
-                with m.If(~(go & emit_i)):
+                with m.If(~emit_now):
                     m.d.sync += sk_valid.eq(0)
-            with m.Elif(go & emit_i & pre_s0):
+            with m.Elif(emit_now & pre_s0_d):
                 m.d.sync += sk_valid.eq(1)
         return m
 
