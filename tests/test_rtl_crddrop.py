@@ -144,3 +144,28 @@ def test_deep_params():
     expect_param_error(lambda: CrdDrop(2, deep=4), "deep must be an integer in 0..3")
     expect_param_error(lambda: CrdDrop(8, vals=True, deep=1), "deep must be 0 with vals=True")
     assert build(NAME, crd_width=8, deep=2).deep == 2
+
+
+def test_at_least_without_carry_chain():
+    # the deep streams' paired test: exhaustive against >= for small widths
+    from amaranth.hdl import Module, Signal
+    from amaranth.sim import Simulator
+    from rtl.primitives.crddrop import _at_least
+
+    for width in (1, 2, 3, 5):
+        v = Signal(width)
+        ds = [d for d in range(1, 9) if d < 2 ** width]
+        outs = [Signal(name=f"ge{d}") for d in ds]
+        m = Module()
+        m.d.comb += [o.eq(_at_least(v, d)) for o, d in zip(outs, ds)]
+        sim = Simulator(m)
+        bad = []
+
+        async def bench(ctx):
+            for x in range(2 ** width):
+                ctx.set(v, x)
+                bad.extend((width, x, d) for o, d in zip(outs, ds) if ctx.get(o) != (x >= d))
+
+        sim.add_testbench(bench)
+        sim.run()
+        assert not bad, f"_at_least wrong for (width, value, d): {bad[:5]}"
