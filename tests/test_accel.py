@@ -65,7 +65,7 @@ def test_edge_fifos_balance_fork_join_paths():
     # matmul_ikj: a fork (a scanner's crd and ref, a fan-out) meets again in
     # crddrop/spaccumulator; the short side buffers the long side's latency,
     # counted in cycles from each primitive's latency
-    from rtl.accel import FIFO_LATENCY, MAX_BALANCE, edge_depths
+    from rtl.accel import FIFO_LATENCY, JOIN_BURST, MAX_BALANCE, edge_depths, outer_joiners
     g = graphs.matmul_ikj()
     acc = Accelerator(g, AccelParams(fifo_depth=3))
     low = acc.lowered
@@ -78,14 +78,34 @@ def test_edge_fifos_balance_fork_join_paths():
     for nid in low.topological_order():
         arrive[nid] = max((arrive[e.src] + lat[e.src] + FIFO_LATENCY
                            for e in low.edges if e.dst == nid), default=0)
+    bursty = outer_joiners(low)
     for e, d in zip(acc.edges, acc.edge_depths):
         slack = arrive[e.dst] - arrive[e.src] - lat[e.src] - FIFO_LATENCY
-        assert slack >= 0 and d == 3 + min(MAX_BALANCE, slack), (e, d)
+        want = 3 + min(MAX_BALANCE, slack)
+        if e.src in bursty:
+            want = max(want, JOIN_BURST)
+        assert slack >= 0 and d == want, (e, d)
     assert min(acc.edge_depths) == 3 and max(acc.edge_depths) > 3
     # hop counting (latency 2 everywhere) is what an empty latency map gives
     assert edge_depths(low, acc.edges, 3) != acc.edge_depths
     man = acc.manifest_body()
     assert [e["depth"] for e in man["edges"]] == acc.edge_depths
+
+
+def test_outer_joiners_get_burst_depth():
+    # a joiner whose matches are expanded below (a scanner, a repeat's ref)
+    # emits in bursts: its output edges hold JOIN_BURST tokens; an innermost
+    # joiner (spmm's k, feeding only value reads) keeps the balanced depths
+    import custard
+    from rtl.accel import JOIN_BURST, outer_joiners
+    for name, outer in (("sddmm", ("i", "j")), ("spmspm_ikj", ("k",)), ("spmm", ()),
+                        ("spmv", ())):
+        acc = Accelerator(custard.compile(name))
+        low = acc.lowered
+        got = outer_joiners(low)
+        assert sorted(low.nodes[n].attrs["index"] for n in got) == sorted(outer), name
+        for e, d in zip(acc.edges, acc.edge_depths):
+            assert (d >= JOIN_BURST) >= (e.src in got), (name, e, d)
 
 
 def test_every_rtl_primitive_states_its_latency():
