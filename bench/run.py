@@ -214,10 +214,12 @@ def kernel_params(kernel):
     """Generator parameters that fit every dataset of the sweep."""
     from rtl.accel import AccelParams
     extra = {"fifo_depth": FIFO_DEPTH} if FIFO_DEPTH else {}
-    # order-3 operands of the n=64 sweep hold up to 26k entries
+    # order-3 operands of the n=64, d=0.2 sweep hold 52k entries: 65536-word
+    # memories, whose addresses and lengths need 17-bit coordinates
     order3 = kernel is not None and any(len(ix) == 3 for ix in tensor_indices(kernel.expr)[1].values())
-    return AccelParams(mem_depth=32768 if order3 else 8192, spacc_dim=1024, spacc_outer_dim=64,
-                       **extra)
+    if order3:
+        extra.update(mem_depth=65536, crd_width=17)
+    return AccelParams(**{"mem_depth": 8192, "spacc_dim": 1024, "spacc_outer_dim": 64, **extra})
 
 
 # --------------------------------------------------------------------------
