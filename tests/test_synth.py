@@ -226,6 +226,16 @@ def test_bench_targets():
     assert "worst 1.200 (spmv, b); 1 of 2 runs miss" in t[0]["measured"]
 
 
+def test_bench_markdown_per_kernel_excess():
+    from bench.run import markdown
+    rows = [{"kernel": "spmv", "dataset": d, "status": "match", "rtl_cycles": r, "ideal": i,
+             "rtl_over_ideal": round(r / i, 4)}
+            for d, r, i in (("short", 136, 100), ("long", 10036, 10000))]
+    md = markdown({"meta": {"date": "x", "machine": "y", "fifo_depth": 2}, "kernels": rows})
+    assert "| spmv | short | match | 136 | - | 100 | - | 36 | 1.360 |" in md
+    assert "| spmv | 1 of 2 | 36-36 | 1.360 |" in md
+
+
 def test_ecp5_primitive_uses_dp16kd_output_registers(tmp_path):
     # arrayvals reads its values with latency 2: on ECP5 the test top's RAM
     # is instantiated DP16KDs with the output register (Yosys never infers it)
