@@ -429,15 +429,15 @@ def outer_joiners(graph: Graph) -> set:
     for nid, n in graph.nodes.items():
         if n.type not in ("intersect", "union"):
             continue
-        seen, todo = set(), list(outs.get(nid, ()))
-        while todo:
-            e = todo.pop()
+        seen, frontier = set(), list(outs.get(nid, ()))
+        while frontier:
+            e = frontier.pop()
             if expands(e):
                 found.add(nid)
                 break
             if e.dst not in seen:
                 seen.add(e.dst)
-                todo.extend(outs.get(e.dst, ()))
+                frontier.extend(outs.get(e.dst, ()))
     return found
 
 
