@@ -18,6 +18,27 @@ __all__ = ["SpAccumulator", "SpAccumulator1"]
 QUEUE_DEPTH = 16
 
 
+def _queue2_update(m, q0: dict, q1: dict, *, full, nonempty, pop, push, src: dict):
+    """Register updates of a two-entry queue of signal records (``q0`` the
+    head): ``pop`` shifts ``q1`` into ``q0``; ``push`` writes ``src`` into the
+    first free entry, after the shift. The caller keeps the count (``full``:
+    two entries, ``nonempty``: at least one) and never pushes into a full
+    queue that does not pop."""
+    def load(dst, from_):
+        m.d.sync += [dst[k].eq(from_[k]) for k in dst]
+    with m.If(pop):
+        with m.If(full):
+            load(q0, q1)
+            with m.If(push):
+                load(q1, src)
+        with m.Elif(push):
+            load(q0, src)
+    with m.Elif(push):
+        with m.If(nonempty):
+            load(q1, src)
+        with m.Else():
+            load(q0, src)
+
 class SpAccumulator(wiring.Component):
     """Sparse accumulator of order 1 or 2 on stop-token streams.
 
@@ -428,18 +449,8 @@ class SpAccumulator(wiring.Component):
         def emit_o(kind, data):
             m.d.comb += [s0["o_en"].eq(1), s0["o_kind"].eq(kind), s0["o_data"].eq(data)]
 
-        def nx_load(dst, src):
-            m.d.sync += [dst[k].eq(src[k]) for k in dst]
-        with m.If(w2_fire):
-            with m.If(nx_count[1]):
-                nx_load(nx0, nx1)
-            with m.Elif(w1_push):
-                nx_load(nx0, nxe)
-        with m.Elif(w1_push):
-            with m.If(nx_valid):
-                nx_load(nx1, nxe)
-            with m.Else():
-                nx_load(nx0, nxe)
+        _queue2_update(m, nx0, nx1, full=nx_count[1], nonempty=nx_valid, pop=w2_fire,
+                       push=w1_push, src=nxe)
         nx_next = Signal(range(3))
         m.d.comb += nx_next.eq(nx_count + w1_push - w2_fire)
         m.d.sync += [nx_count.eq(nx_next), nx_room.eq(~nx_next[1])]
@@ -511,26 +522,13 @@ class SpAccumulator(wiring.Component):
                     m.d.sync += [wbits.eq(e["bits"]), w_valid.eq(1), w_one.eq(e["one"]),
                                  wrow.eq(e["row"]), wcrd.eq(e["crd"]), waddr.eq(e["addr"])]
 
-                def load_q(dst, src):
-                    m.d.sync += [dst[k].eq(src[k]) for k in dst]
-
                 # refill wbits (after E: overrides its update)
                 with m.If(q_pop):
                     load_w(q0)
                 with m.Elif(bypass):
                     load_w(wsel)
-                with m.If(q_pop):
-                    with m.If(qcount[1]):
-                        load_q(q0, q1)
-                        with m.If(q_push):
-                            load_q(q1, wsel)
-                    with m.Elif(q_push):
-                        load_q(q0, wsel)
-                with m.Elif(q_push):
-                    with m.If(q_any):
-                        load_q(q1, wsel)
-                    with m.Else():
-                        load_q(q0, wsel)
+                _queue2_update(m, q0, q1, full=qcount[1], nonempty=q_any, pop=q_pop,
+                               push=q_push, src=wsel)
                 with m.If(q_push & ~q_pop):
                     m.d.sync += qcount.eq(qcount + 1)
                 with m.Elif(~q_push & q_pop):
