@@ -98,7 +98,11 @@ WAVE_SUFFIX = {"icarus": ".fst", "verilator": ".vcd"}
 
 def _sim_build(sim: str, text: str, top: str, waves: bool = False) -> Path:
     from cocotb_tools.runner import get_runner
-    key = hashlib.sha256(text.encode()).hexdigest()[:16] + ("-waves" if waves else "")
+    from cocotb_tools.config import libs_dir
+    # a Verilator executable finds cocotb's libraries through an rpath into
+    # the venv that built it: another venv (checkout) needs its own build
+    key = hashlib.sha256(f"{libs_dir}\n{text}".encode()).hexdigest()[:16] \
+        + ("-waves" if waves else "")
     bdir = cache_dir() / sim / f"{top}-{key}"
     with FileLock(cache_dir() / sim / f".{top}-{key}.lock"):
         bdir.mkdir(parents=True, exist_ok=True)

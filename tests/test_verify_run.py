@@ -62,3 +62,22 @@ def test_waves_cli(tmp_path, capsys):
                      "--waves", str(out)]) == 0
     assert f"wrote {out}" in capsys.readouterr().out
     assert out.stat().st_size > 1000
+
+
+def test_simulator_builds_are_cached_per_cocotb_install(tmp_path, monkeypatch):
+    # a Verilator executable links cocotb's libraries by an rpath into the
+    # venv that built it, so another venv must not reuse it
+    import cocotb_tools.config
+    import cocotb_tools.runner
+    from rtl import verify as V
+
+    class FakeRunner:
+        def build(self, **kw):
+            pass
+    monkeypatch.setenv("SAMFLOW_CACHE", str(tmp_path))
+    monkeypatch.setattr(cocotb_tools.runner, "get_runner", lambda sim: FakeRunner())
+    dirs = []
+    for libs in ("/venv-a/cocotb/libs", "/venv-b/cocotb/libs", "/venv-a/cocotb/libs"):
+        monkeypatch.setattr(cocotb_tools.config, "libs_dir", libs)
+        dirs.append(V._sim_build("verilator", "module top; endmodule\n", "top"))
+    assert dirs[0] != dirs[1] and dirs[0] == dirs[2]
