@@ -31,17 +31,21 @@ class OutBuf:
     that register the AND of several ``free``). ``stalled`` is ``valid &
     ~ready`` (combinational). With :meth:`choose` the registers hold both
     candidates and the select bit, and the payload is the multiplexer after
-    them (a function of registers only). Latency 1 cycle; one token per
-    cycle while ``ready`` is high.
+    them (a function of registers only); ``choice`` may be a constant token
+    (an ``int``, the payload's bits): the second candidate is that constant,
+    and only the first and the select bit are registered. Latency 1 cycle;
+    one token per cycle while ``ready`` is high.
     """
 
-    def __init__(self, m: Module, port, name: str, choice: bool = False):
+    def __init__(self, m: Module, port, name: str, choice: bool | int = False):
         layout = port.payload.shape()
         self.stalled = Signal(name=f"{name}_stalled")
         self.free = Signal(name=f"{name}_free")
         self.skid_next = Signal(name=f"{name}_skid_next")
         self.load = Signal(name=f"{name}_load")
-        self.choice = choice
+        const_b = None if isinstance(choice, bool) else C(choice, layout.size)
+        self.choice = choice is not False
+        self._const_b = const_b
         new = (Signal(name=f"{name}_new_sel", init=1), Signal(layout, name=f"{name}_new_a"),
                Signal(layout, name=f"{name}_new_b"))
         # sel and b start as set() leaves them (Yosys then removes them)
@@ -50,12 +54,18 @@ class OutBuf:
         skid = (Signal(name=f"{name}_skid_sel", init=1), _data_reg(layout, f"{name}_skid_a"),
                 Signal(layout, name=f"{name}_skid_b"))
         skid_valid = Signal(name=f"{name}_skid_valid")
-        if not choice:
+        if not self.choice:
             new, reg, skid = new[1:], reg[1:], skid[1:]
+        elif const_b is not None:
+            new, reg, skid = new[:2], reg[:2], skid[:2]
         m.d.comb += [self.free.eq(~skid_valid),
                      self.skid_next.eq(self.stalled & (skid_valid | self.load)),
-                     self.stalled.eq(port.valid & ~port.ready),
-                     port.payload.eq(Mux(reg[0], reg[1], reg[2]) if choice else reg[0])]
+                     self.stalled.eq(port.valid & ~port.ready)]
+        if not self.choice:
+            m.d.comb += port.payload.eq(reg[0])
+        else:
+            m.d.comb += port.payload.eq(Mux(reg[0], reg[1],
+                                            reg[2] if const_b is None else const_b))
         with m.If(~self.stalled):
             with m.If(skid_valid):
                 m.d.sync += [r.eq(k) for r, k in zip(reg, skid)]
@@ -75,11 +85,14 @@ class OutBuf:
         for k, v in fields.items():
             self._m.d.comb += getattr(a, k).eq(v)
 
-    def choose(self, sel, a, b):
+    def choose(self, sel, a, b=None):
         """Emit ``a`` if ``sel`` else ``b`` (token values), the choice made
-        after the registers: for a late ``sel`` (needs ``choice=True``)."""
-        assert self.choice
-        self._m.d.comb += [self._new[0].eq(sel), self._new[1].eq(a), self._new[2].eq(b)]
+        after the registers: for a late ``sel`` (needs ``choice``; ``b``
+        omitted when ``choice`` gave the constant)."""
+        assert self.choice and (b is None) == (self._const_b is not None)
+        self._m.d.comb += [self._new[0].eq(sel), self._new[1].eq(a)]
+        if b is not None:
+            self._m.d.comb += self._new[2].eq(b)
 
 
 class PairBuf:

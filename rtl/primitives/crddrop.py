@@ -18,14 +18,23 @@ class _Out:
     """:class:`._joiner.OutBuf` (``free`` from a register, so the output ready
     reaches no decision) with a ``put``."""
 
-    def __init__(self, m, port, name):
-        self._m, self._buf = m, OutBuf(m, port, name)
+    def __init__(self, m, port, name, choice=False):
+        self._m, self._buf = m, OutBuf(m, port, name, choice=choice)
+        self._layout = port.payload.shape()
         self.free = self._buf.free
 
     def put(self, when, **fields):
         """Load when ``when``; the data are driven whatever ``when``."""
         self._m.d.comb += self._buf.load.eq(when)
-        self._buf.set(**fields)
+        if fields:
+            self._buf.set(**fields)
+
+    def choose(self, sel, **fields):
+        """Emit the token ``fields`` if ``sel`` else the constant ``choice``,
+        chosen after the output registers."""
+        tok = Signal(self._layout)
+        self._m.d.comb += [getattr(tok, k).eq(v) for k, v in fields.items()]
+        self._buf.choose(sel, tok)
 
 
 def _at_least(value, d):
@@ -184,8 +193,10 @@ class CrdDrop(wiring.Component):
     def _elab_crd(self):
         m = Module()
         oo = _Out(m, self.outer_out, "outer_out")
-        oi = _Out(m, self.inner_out, "inner_out")
         w = self.crd_width
+        # the held S0 is the constant second candidate (see the inner output)
+        s0 = self.inner_out.payload.shape().const({"kind": Kind.STOP}).as_value().value
+        oi = _Out(m, self.inner_out, "inner_out", choice=s0)
         crd_taken = Signal()   # the current fiber's outer coordinate was consumed
         kept = Signal()        # the current fiber has a coordinate (it is kept)
         pending = Signal()     # a kept fiber's S0 is held back
@@ -319,9 +330,12 @@ class CrdDrop(wiring.Component):
         # whenever the output is free: it matters only when it is set).
         emit_now = Signal()
         m.d.comb += emit_now.eq(ib.take & emit_i_d)
-        oi.put(oi.free & (sk_valid | emit_now),
-               kind=Mux(sk_valid, sk_kind, Mux(pre_s0_d, Kind.STOP, x.kind)),
-               data=Mux(sk_valid, sk_data, Mux(pre_s0_d, 0, x.data)))
+        # the held S0 is chosen after the output registers (``pre_s0_d``, a
+        # wide fan-out, reaches only the select bit; it never meets
+        # ``sk_valid``, see above)
+        oi.put(oi.free & (sk_valid | emit_now))
+        oi.choose(~pre_s0_d, kind=Mux(sk_valid, sk_kind, x.kind),
+                  data=Mux(sk_valid, sk_data, x.data))
         with m.If(oi.free):
             m.d.sync += [sk_kind.eq(x.kind), sk_data.eq(x.data)]
             with m.If(sk_valid):
