@@ -61,12 +61,13 @@ class CompressedScanner(_Scanner):
         Read ports of latency 2 (``read_latency = 2``: ``data`` is the word
         addressed two enabled cycles earlier, :mod:`rtl.ram`; on ECP5 the
         block RAM's output register), and every RAM output goes straight
-        into a register. Latency 8 cycles from taking a reference to its
-        first coordinate being valid: the seg pipeline (5: address, RAM
-        output register, fabric copy, bound compare, queue entry), the
+        into a register, and every RAM address comes from a register. Latency
+        9 cycles from taking a reference to its first coordinate being
+        valid: the seg pipeline (6: input register with ``r + 1``, address,
+        RAM output register, fabric copy, bound compare, queue entry), the
         queue (1), the crd read (2; the RAM's output register is the
         ``crd`` data register). Then one output token per cycle when
-        nothing stalls: up to 8 input tokens wait in the pipeline and a
+        nothing stalls: up to 9 input tokens wait in the pipeline and a
         three-entry queue with their bounds and flags precomputed, the
         emitter issues crd reads back to back, and the closing stop (peek
         rule) of a fiber or ``N``, the next fiber's first read, stop tokens
@@ -90,7 +91,7 @@ class CompressedScanner(_Scanner):
         self.memory_ports = {"seg_lo": "seg", "seg_hi": "seg", "crd_rd": "crd"}
         self.read_latency = 2
         #: Cycles from taking a reference to its first coordinate (see Timing).
-        self.latency = 8
+        self.latency = 9
         rp = read_port(addr_width, unsigned(crd_width))
         super().__init__({"seg_lo": In(rp), "seg_hi": In(rp), "crd_rd": In(rp),
                           "error": Out(1)},
@@ -103,8 +104,9 @@ class CompressedScanner(_Scanner):
         tok = inp.payload
         kinds = token_layout(W).members["kind"]
 
-        # Seg pipeline, five stages moved together by ``adv_s``:
-        # s1 the token (its seg read issued), s2 its bounds on the seg ports
+        # Seg pipeline, six stages moved together by ``adv_s``: s0 the input
+        # token and its ``r + 1`` (the seg addresses come from registers), s1
+        # the token (its seg read issued), s2 its bounds on the seg ports
         # (the RAM's output register), s3 the bounds copied into fabric
         # registers (the route from a block RAM is long), s4 ``lo < hi`` and
         # ``hi - lo`` (carry chains), s5 the queue entry. An empty fiber
@@ -120,7 +122,8 @@ class CompressedScanner(_Scanner):
                     "ne": Signal(name=f"{name}_ne"), "one": Signal(name=f"{name}_one"),
                     "stop": Signal(name=f"{name}_stop")}
 
-        s1_v, s1_kind, s1_data = Signal(), Signal(kinds), Signal(W)
+        s0_v, s0_kind, s0_data, s0_inc = Signal(), Signal(kinds), Signal(W), Signal(W)
+        s1_v, s1_kind, s1_lvl = Signal(), Signal(kinds), Signal(W)
         s2_v, s2_kind, s2_lvl = Signal(), Signal(kinds), Signal(W)
         s3_v, s3_kind, s3_lvl, s3_lo, s3_hi = (Signal(), Signal(kinds), Signal(W), Signal(W),
                                                Signal(W))
@@ -135,15 +138,18 @@ class CompressedScanner(_Scanner):
             push.eq(s5["v"] & ~q[-1]["v"]),
             inp.ready.eq(adv_s),
             self.seg_lo.en.eq(adv_s), self.seg_hi.en.eq(adv_s),
-            self.seg_lo.addr.eq(tok.data), self.seg_hi.addr.eq(tok.data + 1),
+            # straight from registers: the route to a block RAM is long
+            self.seg_lo.addr.eq(s0_data), self.seg_hi.addr.eq(s0_inc),
         ]
         s4_empty = (s4_kind == Kind.DATA) & ~s4_lt
         s3_stop = s3_kind == Kind.STOP
         eats = s4_v & s4_empty & s3_v & s3_stop           # s4's closing eats s3
         with m.If(adv_s):
             m.d.sync += [
-                s1_v.eq(inp.valid), s1_kind.eq(tok.kind), s1_data.eq(tok.data),
-                s2_v.eq(s1_v), s2_kind.eq(s1_kind), s2_lvl.eq(s1_data + 1),
+                s0_v.eq(inp.valid), s0_kind.eq(tok.kind), s0_data.eq(tok.data),
+                s0_inc.eq(tok.data + 1),
+                s1_v.eq(s0_v), s1_kind.eq(s0_kind), s1_lvl.eq(s0_inc),
+                s2_v.eq(s1_v), s2_kind.eq(s1_kind), s2_lvl.eq(s1_lvl),
                 s3_v.eq(s2_v), s3_kind.eq(s2_kind), s3_lvl.eq(s2_lvl),
                 s3_lo.eq(self.seg_lo.data), s3_hi.eq(self.seg_hi.data),
                 s4_v.eq(s3_v & ~eats), s4_kind.eq(s3_kind), s4_lvl.eq(s3_lvl), s4_lo.eq(s3_lo),
