@@ -672,7 +672,7 @@ PRIMITIVE_CONFIGS: dict[str, list[dict]] = {
     "min": [{}],
     "reduce": [{}],
     "spaccumulator": [{"dim": 256}],
-    "crddrop": [{}, {"vals": True}, {"deep": 1}],
+    "crddrop": [{}, {"vals": True}, {"deep": 1}, {"deep": 2}],
     "crdhold": [{}],
     "broadcast": [{"n": 2}],
     # depth 32: a joiner's burst FIFO (rtl.accel.JOIN_BURST) or a balanced path
