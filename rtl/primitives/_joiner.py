@@ -160,8 +160,9 @@ class BinaryJoiner(wiring.Component):
     EXTRA: tuple = ()
     CRD_EXTRA: dict = {}
     #: The outputs depend on the comparison (not only on the kinds):
-    #: :meth:`emit` uses :meth:`OutBuf.choose`.
-    LATE_SELECT = False
+    #: :meth:`emit` uses :meth:`OutBuf.choose`. A tuple gives each output
+    #: (``crd``, ``ref0_out``, ``ref1_out``) its ``OutBuf`` ``choice``.
+    LATE_SELECT: bool | tuple = False
 
     def __init__(self, crd_width: int = 16):
         self.crd_width = check_width("crd_width", crd_width)
@@ -175,8 +176,12 @@ class BinaryJoiner(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        outs = tuple(OutBuf(m, port, name, choice=self.LATE_SELECT) for port, name in
-                     ((self.crd, "crd"), (self.ref0_out, "ref0_out"), (self.ref1_out, "ref1_out")))
+        choice = self.LATE_SELECT
+        if not isinstance(choice, tuple):
+            choice = (choice,) * 3
+        outs = tuple(OutBuf(m, port, name, choice=ch) for port, name, ch in
+                     ((self.crd, "crd", choice[0]), (self.ref0_out, "ref0_out", choice[1]),
+                      (self.ref1_out, "ref1_out", choice[2])))
         # The outputs can be loaded when every skid register is empty. When
         # the step's "fires" bit is a register of its own (EMIT_ALL_CRDS)
         # that AND is a register too (its next value follows fire); else

@@ -40,7 +40,12 @@ class Union(BinaryJoiner):
     CRD_EXTRA = {"emit": 1}
 
     EMIT_ALL_CRDS = True
-    LATE_SELECT = True
+
+    @property
+    def LATE_SELECT(self):
+        # the refs' second candidate is the constant N: not registered
+        n = Kind.EMPTY.value << self.crd_width
+        return (True, n, n)
 
     def kind_rule(self, m, out, k0, k1):
         take0, take1, emit = out["take0"], out["take1"], out["emit"]
@@ -61,12 +66,11 @@ class Union(BinaryJoiner):
     def emit(self, m, outs, dec, heads):
         oc, o0, o1 = outs
         c0, r0, c1, r1 = heads
-        n = Kind.EMPTY.value << self.crd_width
         # take0/take1 come late (the comparison of the heads): chosen after
-        # the output registers
+        # the output registers (the refs' other candidate, N, is constant)
         oc.choose(dec["take0"], c0, c1)
-        o0.choose(dec["take0"], r0, n)
-        o1.choose(dec["take1"], r1, n)
+        o0.choose(dec["take0"], r0)
+        o1.choose(dec["take1"], r1)
 
 
 register(RtlPrimitive("union", Union, formal_params=({"crd_width": 3},),
