@@ -147,8 +147,11 @@ def run_case(name: str, *, sim="icarus", seeds=(1,), stall=0.25, order=None, dat
         _record(name + (f" {order[0]}" if order else ""), data, sim, res)
         assert res.ok, (f"{name} ({data}, {sim}, stall seed {seed}, input seed {input_seed}):\n"
                         + res.summary())
-        # the ideal bound is a lower bound on any schedule, the RTL's included
+        # the ideal bound is a lower bound on any schedule, the RTL's included;
+        # the pipeline bound on this RTL's (its primitives' latencies are not
+        # overstated)
         assert res.ideal <= min(res.rtl_cycles, res.golden_cycles), res.summary()
+        assert res.ideal <= res.pipeline <= res.rtl_cycles, res.summary()
     return res
 
 
@@ -194,6 +197,16 @@ def test_throughput_many_short_fibers_icarus():
     _record("spmspm_jik short fibers", "random", "icarus", res)
     assert res.ok, res.summary()
     assert res.rtl_cycles <= 1.05 * res.golden_cycles, res.summary()
+
+
+@pytest.mark.parametrize("name,data", [("vec_elemadd", "random"), ("mat_elemmul", "bcsstm02")])
+def test_no_step_lost_icarus(name, data):
+    # element-wise kernels have no fork/join imbalance and no accumulator:
+    # without host stalls the run takes exactly the pipeline bound (every
+    # primitive steps every cycle after its latency), so a bubble anywhere,
+    # or a primitive whose `latency` attribute is wrong, shows as a difference
+    res = run_case(name, data=data, seeds=(1,), stall=0.0, params=AccelParams(mem_depth=1024))
+    assert res.rtl_cycles == res.pipeline, res.summary()
 
 
 @pytest.mark.parametrize("name", ["spmv", "mat_elemadd"])

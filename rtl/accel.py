@@ -343,10 +343,6 @@ def _plan(node, graph: Graph, p: AccelParams, aw) -> _Plan:
     raise ValueError(f"no RTL for node type {t!r}")
 
 
-#: Latency in cycles (input token to the first output token it causes) of
-#: the primitives whose components have no ``latency`` attribute, read from
-#: the Timing section of their docstrings (rtl/primitives/<name>.py);
-#: :func:`primitive_latency` prefers the attribute when a component has one.
 #: Edge FIFOs are not fall-through: their ``o.valid``/``o.payload`` do not
 #: follow the producer combinationally and their write enable does not
 #: depend on the consumer's ``ready`` (no timing path runs through a FIFO),
@@ -632,7 +628,9 @@ class Accelerator(wiring.Component):
                        "src_name": node_name(low.nodes[e.src]),
                        "dst_name": node_name(low.nodes[e.dst])}
                       for k, e in enumerate(self.edges)],
+            "fifo_latency": FIFO_LATENCY,
             "nodes": [{"id": nid, "name": node_name(low.nodes[nid]), "type": low.nodes[nid].type,
+                       "latency": self.latencies[nid],
                        "attrs": {k: v for k, v in low.nodes[nid].attrs.items()
                                  if v is not None and v is not False}}
                       for nid in sorted(low.nodes)],

@@ -32,7 +32,7 @@ from .artifacts import manifest as make_manifest, read_artifacts, top_name, veri
 from .host import HostDriver, HostError
 from .simbuild import FileLock, verilator_make_fix
 
-__all__ = ["verify", "VerifyResult", "run_rtl", "SIMS", "ideal_bound", "edge_bound", "node_steps", "first_difference",
+__all__ = ["verify", "VerifyResult", "run_rtl", "SIMS", "ideal_bound", "pipeline_bound", "edge_bound", "node_steps", "first_difference",
            "cache_dir", "Built", "build", "WAVE_SUFFIX"]
 
 SIMS = ("icarus", "verilator")
@@ -237,7 +237,7 @@ def edge_bound(golden) -> int:
     return max((len(golden.streams[(e.src, e.src_port)]) for e in g.edges), default=0)
 
 
-def ideal_bound(golden) -> int:
+def ideal_bound(golden, latency: dict | None = None, hop: int = 0) -> int:
     """A lower bound on the cycles of any implementation of the (lowered)
     graph in which every primitive takes at most one step per cycle and
     registers its outputs (a token produced in cycle ``t`` is usable from
@@ -265,9 +265,22 @@ def ideal_bound(golden) -> int:
     to and from it, one cycle each). It uses only the functional streams
     and firing logs, never the FIFO depth or stalls. It is not the cycle
     count of any schedule: it is <= the golden model's cycles and the
-    RTL's."""
+    RTL's.
+
+    ``latency`` (node id -> cycles) and ``hop`` give the *pipeline bound*
+    of one implementation instead: a token node ``u`` takes in cycle ``t``
+    is usable by its consumer from ``t + latency[u] + hop`` (the ``+ 1``
+    above is ``latency = 1``, ``hop = 0``). With the RTL primitives'
+    ``latency`` attributes and the edge FIFOs' cycle it is the run of this
+    accelerator if no primitive ever lost a step to a stall, so ``RTL /
+    pipeline bound`` measures lost throughput with the fill excluded
+    (:func:`pipeline_bound`)."""
     low = golden.graph
     steps = node_steps(golden)
+    lat = latency or {}
+
+    def after(u) -> int:
+        return lat.get(u, 1) + hop
     first: dict = {}
     dend: dict = {}
     finish = 0
@@ -277,8 +290,9 @@ def ideal_bound(golden) -> int:
         if not ins:
             first[nid] = 0
         else:
-            first[nid] = min(first[e.src] for e in ins) + 1
-        seen = max((dend[(e.src, e.src_port)] + 1 for e in ins), default=0)
+            # the RTL (latency given) needs every input's first token
+            first[nid] = (max if latency else min)(first[e.src] + after(e.src) for e in ins)
+        seen = max((dend[(e.src, e.src_port)] + after(e.src) for e in ins), default=0)
         own = first[nid] + steps[nid] - 1
         _, outs = n.ports()
         for port in outs:
@@ -291,6 +305,23 @@ def ideal_bound(golden) -> int:
         if not low.out_edges(nid):
             finish = max(finish, own, seen)
     return finish + 1 if low.nodes else 0
+
+
+#: Cycles a run of the accelerator counts besides its datapath's work: the
+#: datapath reset cycle after ``start`` and the registered ``done``.
+RUN_OVERHEAD = 2
+
+
+def pipeline_bound(golden, manifest: dict) -> int | None:
+    """The :func:`ideal_bound` of this accelerator's pipeline: every
+    primitive's RTL ``latency`` (from the manifest), one cycle per edge FIFO
+    and :data:`RUN_OVERHEAD`. None for a manifest without latencies (made
+    by an older `sam rtl`)."""
+    nodes = manifest.get("nodes", [])
+    if "fifo_latency" not in manifest or any("latency" not in n for n in nodes):
+        return None
+    lat = {n["id"]: n["latency"] for n in nodes}
+    return ideal_bound(golden, lat, manifest["fifo_latency"]) + RUN_OVERHEAD
 
 
 def first_difference(got: Tensor, want: Tensor) -> str | None:
@@ -328,6 +359,9 @@ class VerifyResult:
     #: golden-model per-node stats by lowered node id (busy, stall_in, stall_out)
     golden_stats: dict | None = None
     node_names: dict | None = None
+    #: pipeline_bound: the ideal bound with the RTL's latencies (None for an
+    #: older `sam rtl` directory)
+    pipeline: int | None = None
 
     def node_table(self) -> list[dict]:
         """Per lowered node, from the edge counters: ``busy`` (cycles with an
@@ -388,6 +422,10 @@ class VerifyResult:
         lines.append(f"ideal bound: {self.ideal} (busiest node's steps + pipeline fill"
                      + (f"; most tokens on one edge: {self.ideal_edge})" if self.ideal_edge
                         is not None else ")"))
+        if self.pipeline is not None:
+            lines.append(f"pipeline bound: {self.pipeline} (the ideal bound with each "
+                         f"primitive's RTL latency and the edge FIFOs: the run without "
+                         f"a lost step)")
         return "\n".join(lines)
 
 
@@ -486,7 +524,8 @@ def verify(graph: Graph | None, inputs: dict, *, params: AccelParams | None = No
                   limit_cycles=limit_cycles, workdir=workdir, waves=waves)
     res = VerifyResult(rep["status"], rep.get("cycles"), golden.cycles, ideal,
                        golden_output=golden.output, wall_s=rep["wall_s"],
-                       build_s=rep["build_s"], name=graph.name, ideal_edge=edge_bound(golden))
+                       build_s=rep["build_s"], name=graph.name, ideal_edge=edge_bound(golden),
+                       pipeline=pipeline_bound(golden, built.manifest))
     if driver.has_counters:
         from sim.engine import node_name
         low = golden.graph

@@ -12,7 +12,7 @@ import custard
 from sam.formats import Tensor
 from sim.bind import expected_formats
 from sim.engine import run_graph
-from rtl.verify import edge_bound, ideal_bound, node_steps
+from rtl.verify import RUN_OVERHEAD, edge_bound, ideal_bound, node_steps, pipeline_bound
 
 import graphs
 
@@ -37,6 +37,18 @@ def test_hand_computed_intersect():
     assert edge_bound(res) == 4
     assert ideal_bound(res) == 9
     assert res.cycles == 9          # the golden model meets it on this pipeline
+    # the same with latency 1 and no FIFO hop, given explicitly
+    assert ideal_bound(res, {n: 1 for n in low.nodes}, 0) == 9
+    # latency 2 and a one-cycle FIFO on every edge: three cycles per hop
+    # instead of one and the intersect waits for both heads. Intersect first
+    # step 3, its D at 3 + 5 - 1 = 7; arrayvals first 6, D at 7 + 3 = 10;
+    # mul D at 13; the values writer sees it at 16 -> 17 cycles.
+    assert ideal_bound(res, {n: 2 for n in low.nodes}, 1) == 17
+    # from a manifest: its latencies and FIFO hop plus the run's reset/done
+    man = {"fifo_latency": 1, "nodes": [{"id": n, "latency": 2} for n in low.nodes]}
+    assert pipeline_bound(res, man) == 17 + RUN_OVERHEAD
+    # a manifest of an older `sam rtl` has no latencies: no pipeline bound
+    assert pipeline_bound(res, {"nodes": [{"id": n} for n in low.nodes]}) is None
 
 
 def _random_inputs(g, rng, n=7, density=0.4):

@@ -224,16 +224,23 @@ def test_bench_targets():
     t = targets({"kernels": rows, "make_rtl": {"median_s": 4.0}})
     assert [x["met"] for x in t] == [False, True]
     assert "worst 1.200 (spmv, b); 1 of 2 runs miss" in t[0]["measured"]
+    # with pipeline bounds: a separate diagnostic row
+    rows[0]["rtl_over_pipeline"], rows[1]["rtl_over_pipeline"] = 1.0, 1.06
+    t = targets({"kernels": rows})
+    assert [x["met"] for x in t] == [False, False]
+    assert "not an issue target" in t[1]["target"]
+    assert "worst 1.060 (spmv, b); 1 of 2 runs miss" in t[1]["measured"]
 
 
 def test_bench_markdown_per_kernel_excess():
     from bench.run import markdown
     rows = [{"kernel": "spmv", "dataset": d, "status": "match", "rtl_cycles": r, "ideal": i,
-             "rtl_over_ideal": round(r / i, 4)}
-            for d, r, i in (("short", 136, 100), ("long", 10036, 10000))]
+             "pipeline": p, "rtl_over_ideal": round(r / i, 4),
+             "rtl_over_pipeline": round(r / p, 4)}
+            for d, r, i, p in (("short", 136, 100, 135), ("long", 10036, 10000, 10030))]
     md = markdown({"meta": {"date": "x", "machine": "y", "fifo_depth": 2}, "kernels": rows})
-    assert "| spmv | short | match | 136 | - | 100 | - | 36 | 1.360 |" in md
-    assert "| spmv | 1 of 2 | 36-36 | 1.360 |" in md
+    assert "| spmv | short | match | 136 | - | 100 | 135 | 36 | 1.360 | 1.007 |" in md
+    assert "| spmv | 1 of 2 | 36-36 | 1.360 | 1-6 | 1.007 |" in md
 
 
 def test_ecp5_primitive_uses_dp16kd_output_registers(tmp_path):
