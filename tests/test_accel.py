@@ -121,6 +121,8 @@ def test_every_rtl_primitive_states_its_latency():
     assert primitive_latency("mul", built("mul")) == 6
     assert primitive_latency("add", built("add")) == 4
     assert primitive_latency("fiberlookup", built("fiberlookup", format="compressed")) == 9
+    assert primitive_latency("fiberlookup", built("fiberlookup", format="compressed",
+                                                  root=True)) == 4
     dense = built("fiberlookup", format="dense", crd_width=16)
     assert primitive_latency("fiberlookup", dense) == dense.mul_stages + 1
     with pytest.raises(TypeError, match="has no integer `latency` attribute"):

@@ -41,15 +41,27 @@ def test_compressed_out_of_range_reference(ref, flagged):
     assert res.signals["error"] == flagged
 
 
-def test_compressed_root_and_timing():
-    seg, crd = [0, 6], [1, 3, 4, 9, 10, 12]
+@pytest.mark.parametrize("n", [0, 1, 2, 6, 15])
+def test_compressed_root_and_timing(n):
+    seg, crd = [0, n], [1, 3, 4, 9, 10, 12, 13, 14, 15, 17, 20, 21, 22, 25, 30][:n]
     dut = MemTestTop(CompressedScanner(crd_width=8, addr_width=4, root=True),
                      init={"seg": seg, "crd": crd})
+    assert dut.dut.latency == 4
     res = run_stream_sim(dut, {})
-    assert res.outputs == _want({}, seg, crd, 16, root=True)
-    # 8 tokens: latency 9 (seg pipeline 6, queue 1, crd read 2), then one
-    # token per cycle
-    assert res.cycles <= 9 + 8
+    assert res.outputs == _want({}, seg, crd, 32, root=True), f"n={n}"
+    # n + 2 tokens: latency 4 (seg[1] read 2, copy 1, output register 1;
+    # the crd reads start before seg[1] is known), then one token per cycle
+    assert res.cycles <= 4 + n + 2, f"n={n}: {res.cycles} cycles"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_compressed_root_stalls(seed):
+    rng = random.Random(seed)
+    seg, crd = random_level(rng, 1, dim=60, p_empty=0.2, p_long=0.5, long_len=40)
+    dut = MemTestTop(CompressedScanner(crd_width=8, addr_width=6, root=True),
+                     init={"seg": seg, "crd": crd})
+    res = run_stream_sim(dut, {}, seed=seed, p_ready=0.4)
+    assert res.outputs == _want({}, seg, crd, 60, root=True), f"seed {seed}"
 
 
 def test_parameters():

@@ -79,6 +79,13 @@ class CompressedScanner(_Scanner):
         goes at the input rate. ``ref.ready`` is a function of registers
         only (it is low while the queue is full); ``crd_rd.en`` and the
         emitter's enables depend combinationally on the output ``ready``.
+
+        Root mode relies on ``seg[0] == 0`` (the compressed format; every
+        tensor the host loads is checked for it) and reads only ``seg[1]``
+        (on ``seg_hi``; ``seg_lo`` is unused): the crd reads start in the
+        first cycle after reset while ``seg[1]`` is read, so the first
+        token is valid 4 cycles after reset (``latency = 4``: seg read 2,
+        fabric copy 1, output register 1), then one token per cycle.
     """
 
     #: entries of the token queue between the seg read and the emitter
@@ -90,14 +97,17 @@ class CompressedScanner(_Scanner):
         self.addr_width = check_int("addr_width", addr_width, 1, crd_width - 1)
         self.memory_ports = {"seg_lo": "seg", "seg_hi": "seg", "crd_rd": "crd"}
         self.read_latency = 2
-        #: Cycles from taking a reference to its first coordinate (see Timing).
-        self.latency = 9
+        #: Cycles from taking a reference to its first coordinate (see Timing);
+        #: in root mode from the first cycle after reset.
+        self.latency = 4 if root else 9
         rp = read_port(addr_width, unsigned(crd_width))
         super().__init__({"seg_lo": In(rp), "seg_hi": In(rp), "crd_rd": In(rp),
                           "error": Out(1)},
                          crd_width, root)
 
     def elaborate(self, platform):
+        if self.root:
+            return self._elaborate_root()
         m = Module()
         inp = self._input(m)
         W, AW = self.crd_width, self.addr_width
@@ -246,6 +256,66 @@ class CompressedScanner(_Scanner):
             v_next = (q[i + 1]["v"] | (push & dst["v"])) if i + 1 < len(q) else \
                 push & dst["v"]
             m.d.sync += dst["v"].eq(Mux(pop, v_next, v_here))
+        return m
+
+    def _elaborate_root(self):
+        # The root fiber is ``crd[0 .. hi-1]`` with ``hi = seg[1]``: ``seg[0]``
+        # is 0 by the format (a compressed level's seg starts at 0, which
+        # ``sam.formats`` checks for every tensor the host loads), so the crd
+        # reads start in the first cycle, before ``hi`` is known. Every read
+        # goes down a two-stage pipeline in lock-step with the crd port (c1,
+        # c2 = the output registers), moved by ``adv``; the token kind is
+        # decided at c1 -> c2, so the pipeline holds after the first read
+        # until ``hi`` is known.
+        m = Module()
+        W = self.crd_width
+        kinds = token_layout(W).members["kind"]
+        # seg[1] is read in cycle 0 (and kept on the port); it is on the
+        # port's output register from cycle 2, copied into ``hi`` then (a
+        # plain copy: the route from a block RAM is long). The decision for
+        # ``p`` (on c1) is ``p < hi``: for ``p = 0`` ``hi != 0``, after that
+        # ``nz``, registered at the previous decision as ``p + 1 != hi``
+        # (``pos`` is ``p + 1``), so no carry chain precedes a decision.
+        sr, hv, first = Signal(2), Signal(), Signal(init=1)
+        hi, nz = Signal(W), Signal()
+        m.d.comb += [self.seg_hi.en.eq(1), self.seg_hi.addr.eq(1), self.seg_lo.en.eq(0)]
+        m.d.sync += sr.eq(Cat(1, sr[0]))
+        with m.If(~hv):
+            m.d.sync += [hi.eq(self.seg_hi.data), hv.eq(sr[1])]
+        more = Signal()
+        m.d.comb += more.eq(Mux(first, hi != 0, nz))
+
+        pos = Signal(W)                   # next crd address
+        c1_v, c1_d = Signal(), Signal(W)
+        c2_kind, c2_d = Signal(kinds), Signal(W)
+        phase = Signal(2)                 # 0 coordinates, 1 D next, 2 finished
+        adv = Signal()
+        crd, ref = self.crd, self.ref_out
+        m.d.comb += [
+            adv.eq((~c1_v | hv) & (~crd.valid | crd.ready) & (~ref.valid | ref.ready)),
+            self.crd_rd.en.eq(adv),
+            self.crd_rd.addr.eq(pos),
+            crd.payload.kind.eq(c2_kind), ref.payload.kind.eq(c2_kind),
+            crd.payload.data.eq(Mux(c2_kind == Kind.DATA, self.crd_rd.data, c2_d)),
+            ref.payload.data.eq(c2_d),
+        ]
+        with m.If(adv):
+            m.d.sync += [pos.eq(pos + 1), c1_v.eq(1), c1_d.eq(pos)]
+            with m.If(c1_v & (phase != 2)):
+                m.d.sync += [crd.valid.eq(1), ref.valid.eq(1), first.eq(0)]
+                with m.If(phase == 1):
+                    m.d.sync += [c2_kind.eq(Kind.DONE), c2_d.eq(0), phase.eq(2)]
+                with m.Elif(more):
+                    m.d.sync += [c2_kind.eq(Kind.DATA), c2_d.eq(c1_d), nz.eq(pos != hi)]
+                with m.Else():                    # the closing stop
+                    m.d.sync += [c2_kind.eq(Kind.STOP), c2_d.eq(0), phase.eq(1)]
+            with m.Else():
+                m.d.sync += [crd.valid.eq(0), ref.valid.eq(0)]
+        with m.Else():
+            with m.If(crd.ready):
+                m.d.sync += crd.valid.eq(0)
+            with m.If(ref.ready):
+                m.d.sync += ref.valid.eq(0)
         return m
 
 
