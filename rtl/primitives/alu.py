@@ -56,8 +56,10 @@ class Alu(wiring.Component):
         ``ready`` is a flip-flop, and the consume decision reads registers
         only. Behind the heads a pipeline that moves as one while the output
         buffer (output register plus skid, an InBuf) has room, so that
-        condition is a flip-flop too. Latency (input to output) 4 cycles:
-        head, stage (low half of the sum and its carry / per-segment
+        condition is a flip-flop too. Latency (input to output): ``add`` 3
+        cycles: head, stage (low half of the sum and its carry), output
+        (the high half's carry chain feeds the output buffer); ``sub``,
+        ``max`` and ``min`` 4: head, stage (low half / per-segment
         comparisons), result register, output. ``mul`` 6: head, operands
         (DSP input registers), partial products (DSP output registers), sum
         of the cross products, result register, output.
@@ -69,7 +71,7 @@ class Alu(wiring.Component):
         self.op = op
         self.val_width = check_width("val_width", val_width)
         #: Cycles from an input pair to its result (see Timing).
-        self.latency = 6 if op == "mul" else 4
+        self.latency = {"mul": 6, "add": 3}.get(op, 4)
         t = token_stream(val_width, signed_data=True)
         super().__init__({"val0": In(t), "val1": In(t), "val": Out(t), "error": Out(1)})
 
@@ -141,12 +143,17 @@ class Alu(wiring.Component):
         build = self._mul if self.op == "mul" else self._addsub if self.op in ("add", "sub") \
             else self._maxmin
         data, depth = build(m, platform, adv, a, b, both_data)
-        # the result in a register of its own: the output buffer's input mux
-        # is not behind the last carry chain
-        result = Signal(self.val_width, name="result")
-        with m.If(adv):
-            m.d.sync += result.eq(data)
-        depth += 1
+        # the result in a register of its own (the output buffer's input mux
+        # is not behind the last carry chain), except for add, whose last
+        # carry chain is half the width: it feeds the output buffer (ECP5
+        # seeds 1-3 >= 209 MHz; sub's fell to 202 without the register)
+        if self.op == "add":
+            result = data
+        else:
+            result = Signal(self.val_width, name="result")
+            with m.If(adv):
+                m.d.sync += result.eq(data)
+            depth += 1
         # valid bit and kind of each stage travel beside the op's registers
         valid, kind = fire, a.kind
         for k in range(depth):
