@@ -12,7 +12,7 @@ from rtl.primitives.alu import ALU_OPS
 
 #: input-to-output latency (Alu docstring, Timing); the shared throughput
 #: vector allows golden firings + 3 cycles; each op gets firings + latency
-LATENCY = {"mul": 6, "add": 3}
+LATENCY = {"mul": 5, "add": 3}
 
 
 @pytest.mark.parametrize("op", ALU_OPS)

@@ -118,7 +118,8 @@ def test_every_rtl_primitive_states_its_latency():
         return comp
     for name, params in primitive_configs():
         assert primitive_latency(name, built(name, **params)) >= 0, (name, params)
-    assert primitive_latency("mul", built("mul")) == 6
+    assert primitive_latency("mul", built("mul")) == 5
+    assert primitive_latency("mul", built("mul", val_width=16)) == 4
     assert primitive_latency("add", built("add")) == 3
     assert primitive_latency("max", built("max")) == 4
     assert primitive_latency("fiberlookup", built("fiberlookup", format="compressed")) == 9

@@ -10,7 +10,7 @@ the pipeline's "output has room" is then the buffer's registered ``ready``.
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 
 __all__ = ["InBuf"]
 
@@ -27,6 +27,11 @@ class InBuf:
     ``flags`` maps names to functions of a payload returning a 1-bit value;
     each is computed on the way in and registered with the token, so
     ``flags[name]`` of the head costs no logic after the head register.
+
+    ``load`` (high when the head register loads) and ``next`` (the token it
+    loads) let a user keep a copy of the head in registers of its own
+    (clock enable ``load``, data ``next``), e.g. a DSP block's input
+    registers.
     """
 
     def __init__(self, m: Module, port, name: str, flags: dict | None = None):
@@ -43,6 +48,8 @@ class InBuf:
         # next-state of both valid bits as plain logic of four flip-flops and
         # ``take`` (one LUT level after ``take``, no sync-reset mapping)
         load = ~self.valid | self.take             # the head is replaced
+        self.load = load
+        self.next = layout(Mux(skid_valid, skid.as_value(), port.payload.as_value()))
         m.d.sync += [
             self.valid.eq(~load | skid_valid | port.valid),
             skid_valid.eq(~load & (skid_valid | port.valid)),

@@ -60,9 +60,10 @@ class Alu(wiring.Component):
         cycles: head, stage (low half of the sum and its carry), output
         (the high half's carry chain feeds the output buffer); ``sub``,
         ``max`` and ``min`` 4: head, stage (low half / per-segment
-        comparisons), result register, output. ``mul`` 6: head, operands
-        (DSP input registers), partial products (DSP output registers), sum
-        of the cross products, result register, output.
+        comparisons), result register, output. ``mul`` 5: head (its copy
+        is the operand registers, the DSP input registers), partial
+        products (DSP output registers), sum of the cross products, result
+        register, output; 4 for ``val_width`` <= 18 (one product, no sum).
     """
 
     def __init__(self, op: str, val_width: int = 32):
@@ -71,7 +72,7 @@ class Alu(wiring.Component):
         self.op = op
         self.val_width = check_width("val_width", val_width)
         #: Cycles from an input pair to its result (see Timing).
-        self.latency = {"mul": 6, "add": 3}.get(op, 4)
+        self.latency = {"mul": 5 if val_width > 18 else 4, "add": 3}.get(op, 4)
         t = token_stream(val_width, signed_data=True)
         super().__init__({"val0": In(t), "val1": In(t), "val": Out(t), "error": Out(1)})
 
@@ -140,9 +141,11 @@ class Alu(wiring.Component):
                      check2.eq(pair_check), dropped2.eq(dropped), dropped2_ok.eq(dropped_ok)]
         with m.If((check2 & any_diff) | (dropped2 & (any_nz | ~dropped2_ok)).any()):
             m.d.sync += self.error.eq(1)
-        build = self._mul if self.op == "mul" else self._addsub if self.op in ("add", "sub") \
-            else self._maxmin
-        data, depth = build(m, platform, adv, a, b, both_data)
+        if self.op == "mul":
+            data, depth = self._mul(m, platform, adv, h0, h1, both_data)
+        else:
+            build = self._addsub if self.op in ("add", "sub") else self._maxmin
+            data, depth = build(m, platform, adv, a, b, both_data)
         # the result in a register of its own (the output buffer's input mux
         # is not behind the last carry chain), except for add, whose last
         # carry chain is half the width: it feeds the output buffer (ECP5
@@ -219,17 +222,20 @@ class Alu(wiring.Component):
             lt = l | (~g & lt)
         return (Mux(lt, y, x) if self.op == "max" else Mux(lt, x, y)), 1
 
-    def _mul(self, m, platform, en, a, b, both_data):
-        """Stage 1: operands (partial-product halves); stage 2: partial
-        products; output: their sum. On ECP5 (``platform.family == "ecp5"``,
-        ``val_width`` <= 36) stages 1 and 2 are the input and output
-        registers of MULT18X18D blocks, so no path crosses a DSP's
-        combinational delay; elsewhere they are fabric registers around a
-        ``*`` (the same cycles)."""
+    def _mul(self, m, platform, en, h0, h1, both_data):
+        """The operand registers are copies of the heads ``h0``, ``h1``
+        (loaded with them, :class:`InBuf` ``load``/``next``), so they add no
+        stage; stage 1: partial products; output: their sum. On ECP5
+        (``platform.family == "ecp5"``, ``val_width`` <= 36) the operand
+        and stage 1 registers are the input and output registers of
+        MULT18X18D blocks, so no path crosses a DSP's combinational delay;
+        elsewhere they are fabric registers around a ``*`` (the same
+        cycles). The operands are the raw data (no logic before the DSP
+        inputs); a pair that is not two values gives val0's data, kept
+        beside the products and selected after them."""
         w = self.val_width
         # the low w bits of a product do not depend on signedness
-        x = a.data.as_unsigned()
-        y = Mux(both_data, b.data.as_unsigned(), 1)
+        x, y = h0.next.data.as_unsigned(), h1.next.data.as_unsigned()
         h = (w + 1) // 2                      # 2h >= w: xh*yh vanishes mod 2^w
         if w <= 18:                           # one 18x18 multiplier
             pairs, widths = [(x, y)], [w]
@@ -241,35 +247,42 @@ class Alu(wiring.Component):
         for k, ((pa, pb), pw) in enumerate(zip(pairs, widths)):
             p = Signal(pw, name=f"mul_p{k}")
             if dsp:
-                _ecp5_mult(m, f"mul_dsp{k}", pa, pb, p, en, en)
+                _ecp5_mult(m, f"mul_dsp{k}", pa, pb, p, h0.load, h1.load, en)
             else:
                 ra, rb = Signal(len(pa), name=f"mul_a{k}"), Signal(len(pb), name=f"mul_b{k}")
-                with m.If(en):
-                    m.d.sync += [ra.eq(pa), rb.eq(pb)]
+                with m.If(h0.load):
+                    m.d.sync += ra.eq(pa)
+                with m.If(h1.load):
+                    m.d.sync += rb.eq(pb)
                 with m.If(en):
                     m.d.sync += p.eq((ra * rb)[:pw])
             parts.append(p)
-        if len(parts) == 1:
-            return parts[0], 2
-        # stage 3: the two cross products summed, the low product kept;
-        # output: its high half plus that sum (one carry chain per stage)
-        ll, cross = Signal(w, name="mul_ll"), Signal(w - h, name="mul_cross")
+        # beside stage 1: val0's data and whether the pair is two values
+        x1, bd1 = Signal(w, name="mul_x1"), Signal(name="mul_bd1")
         with m.If(en):
-            m.d.sync += [ll.eq(parts[0]), cross.eq(parts[1] + parts[2])]
-        return Cat(ll[:h], (ll[h:] + cross)[:w - h]), 3
+            m.d.sync += [x1.eq(h0.payload.data), bd1.eq(both_data)]
+        if len(parts) == 1:
+            return Mux(bd1, parts[0], x1), 1
+        # stage 2: the two cross products summed, the low product (or val0's
+        # data) kept; output: its high half plus that sum (or 0)
+        ll, cross = Signal(w, name="mul_ll"), Signal(w - h, name="mul_cross")
+        bd2 = Signal(name="mul_bd2")
+        with m.If(en):
+            m.d.sync += [ll.eq(Mux(bd1, parts[0], x1)), cross.eq(parts[1] + parts[2]),
+                         bd2.eq(bd1)]
+        return Cat(ll[:h], (ll[h:] + Mux(bd2, cross, 0))[:w - h]), 2
 
 
-def _ecp5_mult(m, name, a, b, p, ce_in, ce_out):
-    """An ECP5 MULT18X18D, unsigned, with its input registers (clock enable
-    ``ce_in``) and output register (``ce_out``): ``p`` = low bits of the
-    product of ``a`` and ``b`` as they were two enables back."""
-    ports = {"i_CLK0": ClockSignal(), "i_CE0": ce_in, "i_CE1": ce_out,
+def _ecp5_mult(m, name, a, b, p, ce_a, ce_b, ce_out):
+    """An ECP5 MULT18X18D, unsigned, with its input registers (clock enables
+    ``ce_a``, ``ce_b``) and output register (``ce_out``): ``p`` = low bits
+    of the product of the input registers at the last ``ce_out``."""
+    ports = {"i_CLK0": ClockSignal(), "i_CE0": ce_a, "i_CE2": ce_b, "i_CE1": ce_out,
              "i_SIGNEDA": C(0, 1), "i_SIGNEDB": C(0, 1),
              "i_SOURCEA": C(0, 1), "i_SOURCEB": C(0, 1)}
     for k in range(1, 4):
         ports[f"i_CLK{k}"] = C(0, 1)
-    for k in range(2, 4):
-        ports[f"i_CE{k}"] = C(0, 1)
+    ports["i_CE3"] = C(0, 1)
     for k in range(4):
         ports[f"i_RST{k}"] = C(0, 1)
     for i in range(18):
@@ -282,7 +295,7 @@ def _ecp5_mult(m, name, a, b, p, ce_in, ce_out):
     m.submodules[name] = Instance(
         "MULT18X18D",
         p_REG_INPUTA_CLK="CLK0", p_REG_INPUTA_CE="CE0", p_REG_INPUTA_RST="RST0",
-        p_REG_INPUTB_CLK="CLK0", p_REG_INPUTB_CE="CE0", p_REG_INPUTB_RST="RST0",
+        p_REG_INPUTB_CLK="CLK0", p_REG_INPUTB_CE="CE2", p_REG_INPUTB_RST="RST0",
         p_REG_OUTPUT_CLK="CLK0", p_REG_OUTPUT_CE="CE1", p_REG_OUTPUT_RST="RST0",
         p_GSR="DISABLED", p_RESETMODE="SYNC", **ports)
     m.d.comb += p.eq(prod[:len(p)])
