@@ -72,7 +72,7 @@ def test_edge_fifos_balance_fork_join_paths():
     lat = acc.latencies
     assert set(lat) == set(low.nodes)
     types = {low.nodes[n].type: lat[n] for n in low.nodes}
-    assert types["intersect"] == 3 and types["mul"] == 6 and types["repeat"] == 1
+    assert types["intersect"] == 3 and types["mul"] == 5 and types["repeat"] == 1
     assert acc.edge_depths == edge_depths(low, acc.edges, 3, lat)
     arrive = {}
     for nid in low.topological_order():
